@@ -1,0 +1,30 @@
+"""Suite-wide pytest set-up.
+
+`make test` runs everything on SQLite, then again on a throwaway PostgreSQL cluster with
+KIBAN_DB_TESTS_ONLY=1: on that second run only the tests that touch the database (django_db mark,
+db/transactional_db/live_server fixtures) are run, since the pure-library tests cannot depend on it.
+"""
+
+import os
+
+import pytest
+
+DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("KIBAN_DB_TESTS_ONLY") != "1":
+        return
+    keep, drop = [], []
+    for item in items:
+        uses_db = item.get_closest_marker("django_db") is not None or bool(DB_FIXTURES & set(item.fixturenames))
+        (keep if uses_db else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(autouse=True)
+def _english_off(settings):
+    """Tests see the product as users do: Japanese unless a test asks for English."""
+    settings.LANGUAGE_CODE = "ja"

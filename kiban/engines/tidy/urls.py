@@ -1,0 +1,2 @@
+app_name = "tidy"
+urlpatterns: list = []
