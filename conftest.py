@@ -28,3 +28,14 @@ def pytest_collection_modifyitems(config, items):
 def _english_off(settings):
     """Tests see the product as users do: Japanese unless a test asks for English."""
     settings.LANGUAGE_CODE = "ja"
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    """Templates use {% static %}: without a collectstatic manifest, the production storage (whitenoise's
+    manifest) would raise. Tests serve the source files as they are; kiban/ops/tests/test_static.py checks the
+    manifest build separately."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
