@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import models, router, transaction
 
 from kiban.audit.chain import GENESIS_HASH, HASHED_FIELDS, canonical_time, entry_hash, json_native
-from kiban.audit.models import AuditEntry
+from kiban.audit.models import AuditChainHead, AuditEntry
 from kiban.ops.logging import current_request_id
 
 # Any 64-bit constant will do; it only has to be the same on every app node. ("kiban.audit" in ASCII, cut.)
@@ -188,8 +188,7 @@ def record(
     }
 
     _lock_chain(connection)
-    last = AuditEntry.objects.using(alias).order_by("-seq").values_list("seq", "hash").first()
-    prev_seq, prev_hash = last if last is not None else (0, GENESIS_HASH)
+    prev_seq, prev_hash = _chain_head(alias)
     # Microseconds are what every backend stores; anything finer would be cut on save and break the hash.
     now = timezone.now()
     fields["seq"] = prev_seq + 1
@@ -199,4 +198,15 @@ def record(
     entry = AuditEntry(prev_hash=prev_hash, hash=digest, **{k: v for k, v in fields.items() if k != "time"})
     entry.time = now
     entry.save(using=alias, force_insert=True)
+    AuditChainHead.objects.using(alias).update_or_create(pk=1, defaults={"seq": entry.seq, "hash": digest})
     return entry
+
+
+def _chain_head(alias: str) -> tuple[int, str]:
+    """(seq, hash) of the newest entry; called with the chain lock held."""
+    head = AuditChainHead.objects.using(alias).filter(pk=1).values_list("seq", "hash").first()
+    if head is not None:
+        return head
+    # No head row yet (new install, or tables flushed by a test): start from the newest entry, if any.
+    last = AuditEntry.objects.using(alias).order_by("-seq").values_list("seq", "hash").first()
+    return last if last is not None else (0, GENESIS_HASH)

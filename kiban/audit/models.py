@@ -105,3 +105,22 @@ class AuditEntry(models.Model):
         """(field, before, after) for the viewer, in a stable order."""
         before, after = self.before, self.after
         return [(k, before.get(k), after.get(k)) for k in sorted(set(before) | set(after))]
+
+
+class AuditChainHead(models.Model):
+    """連鎖の先頭 (chain head): the last entry's seq and hash, updated in the same transaction as each append.
+
+    Without it, deleting the newest entries (truncation) would leave a shorter chain that still verifies.
+    It is one row (pk=1). Someone who can rewrite the database can rewrite this row too; against that, copy
+    `kiban audit head` somewhere else now and then and check it later with `kiban audit verify --anchor`.
+    """
+
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("監査ログの先頭")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash[:12]}"
