@@ -29,10 +29,13 @@ class Org(models.Model):
     )
     county = models.CharField(_("郡"), max_length=50, blank=True)
     corporate_number = models.CharField(_("法人番号"), max_length=13, blank=True)
-    # Normalised search keys (NFKC, katakana, ヶ→ケ …) maintained by the loader.
+    # Normalised search keys (NFKC, katakana, ヶ→ケ …) maintained by the loader: source.name_key / kana_key.
     search_name = models.CharField(max_length=200, db_index=True, blank=True)
     search_kana = models.CharField(max_length=200, db_index=True, blank=True)
-    is_active = models.BooleanField(default=True)
+    # 都道府県 + 郡 + 名称 (北海道上川郡東神楽町), so an address-like query finds the body too.
+    search_full = models.CharField(max_length=300, blank=True)
+    # False when the body is no longer in the source (merged or abolished): kept, never deleted.
+    is_active = models.BooleanField(_("現存"), default=True)
 
     class Meta:
         ordering = ["code"]
@@ -46,10 +49,33 @@ class Org(models.Model):
     def kind_label(self) -> str:
         return source.KIND_LABELS_JA.get(self.kind, self.kind)
 
+    @property
+    def code5(self) -> str:
+        """The 5-digit form (without check digit) of a local body's code; '' for a ministry."""
+        return self.code[:5] if len(self.code) == 6 else ""
+
+    def as_dict(self) -> dict:
+        """The public JSON shape of a body (CLI `orgs show` and the API use it)."""
+        return {
+            "code": self.code,
+            "name": self.name,
+            "kana": self.kana,
+            "kind": self.kind,
+            "parent_code": self.parent.code if self.parent_id else None,
+        }
+
 
 class RegistryInfo(models.Model):
-    """When and from what the registry was loaded (shown in the UI and `kiban orgs info`)."""
+    """When and from what the registry was loaded (登録情報の出典と日付; shown in the UI and `kiban orgs info`).
 
-    data_date = models.CharField(max_length=100)
-    loaded_at = models.DateTimeField(auto_now=True)
-    body_count = models.PositiveIntegerField(default=0)
+    One row, rewritten by every `kiban orgs load`.
+    """
+
+    data_date = models.CharField(_("データの時点"), max_length=100)
+    loaded_at = models.DateTimeField(_("読込日時"), auto_now=True)
+    body_count = models.PositiveIntegerField(_("団体数"), default=0)
+    counts = models.JSONField(_("種類別の団体数"), default=dict, blank=True)
+
+    @classmethod
+    def current(cls) -> RegistryInfo | None:
+        return cls.objects.order_by("-loaded_at", "-pk").first()

