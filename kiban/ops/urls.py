@@ -1,2 +1,6 @@
+from django.urls import path
+
+from kiban.ops import views
+
 app_name = "ops"
-urlpatterns: list = []
+urlpatterns = [path("healthz", views.healthz, name="healthz")]
