@@ -7,5 +7,6 @@ urlpatterns = [
     path("tidy/", include("kiban.engines.tidy.urls")),
     path("anon/", include("kiban.engines.anon.urls")),
     path("address/", include("kiban.engines.address.urls")),
+    path("orgs/", include("kiban.orgs.urls")),
     path("", include("kiban.ui.urls")),
 ]

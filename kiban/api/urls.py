@@ -4,6 +4,7 @@ from django.urls import path
 from ninja import NinjaAPI
 
 api = NinjaAPI(title="Kiban API", version="1", urls_namespace="api-v1", docs_url="/docs")
+api.add_router("/orgs/", "kiban.orgs.api.router")
 api.add_router("/address/", "kiban.engines.address.api.router")
 api.add_router("/tidy/", "kiban.engines.tidy.api.router")
 api.add_router("/anon/", "kiban.engines.anon.api.router")

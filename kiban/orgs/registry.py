@@ -152,12 +152,14 @@ def search_orgs(
     *,
     prefecture: str | None = None,
     kind: str | None = None,
+    parent: str | None = None,
     include_inactive: bool = False,
 ) -> QuerySet[Org]:
     """Bodies matching a name, reading or code (団体の検索), best matches first.
 
     q: part of a name (札幌, さっぽろ, ｻｯﾎﾟﾛ, 鶴ケ島, 北海道上川郡東神楽町) or the leading digits of a code.
     prefecture: limit to one 都道府県 (its code). kind: limit to one kind (source.KINDS or its Japanese label).
+    parent: limit to the bodies directly below one body (a designated city's 行政区, a ministry's 外局).
     """
     qs = Org.objects.select_related("parent", "prefecture")
     if not include_inactive:
@@ -166,6 +168,8 @@ def search_orgs(
         qs = qs.filter(prefecture=get_prefecture(prefecture))
     if kind not in (None, ""):
         qs = qs.filter(kind=validate_kind(kind))
+    if parent not in (None, ""):
+        qs = qs.filter(parent=get_org(parent, field_name="parent"))
     text = unicodedata.normalize("NFKC", q or "").strip()
     if len(text) > MAX_QUERY_LENGTH:
         raise InvalidOrgQuery(
