@@ -12,7 +12,9 @@ current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("kiban_
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = current_request_id.get()
+        # Django logs 4xx/5xx responses ("django.request") after the middleware has returned, when the
+        # context variable is already reset; those records carry the request itself.
+        record.request_id = current_request_id.get() or getattr(getattr(record, "request", None), "request_id", "")
         return True
 
 

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from django_tasks import task
+from django_tasks_db.models import DBTaskResult
+
+from kiban.ops import scheduler
+from kiban.ops.management.commands.worker import SchedulerThread
+from kiban.ops.models import ScheduledJob
+
+RAN: list[int] = []
+
+
+@task()
+def add_one(n: int) -> int:
+    RAN.append(n)
+    return n + 1
+
+
+@pytest.mark.django_db
+def test_worker_runs_queued_tasks():
+    RAN.clear()
+    result = add_one.enqueue(41)
+    call_command("worker", "--batch", "--no-startup-delay", "--no-scheduler", verbosity=0)
+    row = DBTaskResult.objects.get(id=result.id)
+    assert row.status == "SUCCESSFUL" and row.return_value == 42
+    assert RAN == [41]
+
+
+@pytest.mark.django_db
+def test_scheduler_thread_enqueues_due_jobs(monkeypatch):
+    thread = SchedulerThread("node-a", interval=0.01)
+    ticks: list[list[str]] = []
+    real_run_due = scheduler.run_due
+
+    def one_tick(worker_id, now=None):
+        ticks.append(real_run_due(worker_id, timezone.now() + timedelta(days=2)))
+        thread.stopped.set()
+        return ticks[-1]
+
+    monkeypatch.setattr(scheduler, "run_due", one_tick)
+    thread.run()  # in this thread: the test database is not shared with others
+    assert set(ticks[0]) == {"kiban.ops.tasks.clear_expired_sessions", "kiban.ops.tasks.prune_finished_tasks"}
+    assert ScheduledJob.objects.filter(last_worker="node-a").count() == 2
+    assert DBTaskResult.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_housekeeping_tasks_run():
+    from django.contrib.sessions.models import Session
+
+    Session.objects.create(session_key="x" * 32, session_data="", expire_date=timezone.now() - timedelta(days=1))
+    from kiban.ops.tasks import clear_expired_sessions, prune_finished_tasks
+
+    clear_expired_sessions.call()
+    prune_finished_tasks.call()
+    assert not Session.objects.exists()
