@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # its bundled Swagger UI files, so /api/docs needs no CDN
     "django_tasks",
     "django_tasks_db",
     # core platform

@@ -1,12 +1,85 @@
-"""The JSON API: django-ninja under /api/v1/, OpenAPI at /api/v1/openapi.json, docs at /api/docs."""
+"""The JSON API: django-ninja under /api/v1/, OpenAPI at /api/v1/openapi.json, docs at /api/docs.
 
-from django.urls import path
+* Auth on every route by default: an API token (Bearer) or the session with CSRF (kiban.api.auth);
+  public routes say `auth=None` explicitly (the registry of bodies).
+* Errors are RFC 9457 problem+json with a machine-readable `code` and a Japanese `detail`
+  (kiban.api.problems) — including 404 for unknown URLs under /api/ and 405 for wrong methods, which
+  ninja and Django would otherwise answer in plain text or HTML.
+* Lists use cursor pagination (kiban.api.pagination).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.urls import URLPattern, path, re_path
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="Kiban API", version="1", urls_namespace="api-v1", docs_url="/docs")
+from kiban.api import problems
+from kiban.api.auth import SessionAuth, TokenAuth
+from kiban.ui.middleware import API_DOCS_CSP
+
+
+def _problem_405(view):
+    """Turn ninja's plain-text 405 into a problem+json one (ninja answers it before any exception handler)."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed):
+            return problems.method_not_allowed(request, response.get("Allow", ""))
+        return response
+
+    wrapped.csrf_exempt = getattr(view, "csrf_exempt", False)  # ninja checks CSRF itself (SessionAuth)
+    return wrapped
+
+
+class KibanAPI(NinjaAPI):
+    def _get_urls(self):
+        urls = super()._get_urls()
+        for pattern in urls:
+            if isinstance(pattern, URLPattern):
+                pattern.callback = _problem_405(pattern.callback)
+        return urls
+
+
+api = KibanAPI(
+    title="Kiban API",
+    version="1",
+    description=(
+        "国・地方デジタル共通基盤 Kiban の API。認証は APIトークン (Authorization: Bearer kbn_…) または"
+        "ログイン中のセッション (更新系は X-CSRFToken が必要)。エラーは RFC 9457 (application/problem+json) で、"
+        "機械可読な code と日本語の detail を返します (Accept-Language: en で英語)。一覧はカーソル方式のページ送りです。"
+    ),
+    urls_namespace="api-v1",
+    docs_url=None,
+    auth=[TokenAuth(), SessionAuth()],
+    parser=problems.ProblemParser(),
+)
+problems.install(api)
+
+api.add_router("/", "kiban.accounts.api.router")
 api.add_router("/orgs/", "kiban.orgs.api.router")
 api.add_router("/address/", "kiban.engines.address.api.router")
 api.add_router("/tidy/", "kiban.engines.tidy.api.router")
 api.add_router("/anon/", "kiban.engines.anon.api.router")
 
-urlpatterns = [path("v1/", api.urls)]
+
+def api_docs(request: HttpRequest) -> HttpResponse:
+    """Swagger UI from ninja's bundled files (no CDN). It needs inline script, so only this response gets the
+    relaxed policy."""
+    response = api.docs.render_page(request, api)
+    response["Content-Security-Policy"] = API_DOCS_CSP
+    return response
+
+
+def api_not_found(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    return problems.not_found(request)
+
+
+urlpatterns = [
+    path("v1/", api.urls),
+    path("docs", api_docs, name="api-docs"),
+    re_path(r"^", api_not_found),
+]
