@@ -46,6 +46,7 @@ CORRECTION_LABELS = {
     "spelling": "表記ゆれ・異体字を修正",
     "oaza": "大字・字の有無を調整",
     "town_suffix": "町名の「町」を補完",
+    "counter": "条・番町・線の省略を補完",
     "numerals": "漢数字・全角数字を算用数字に",
     "house_number": "番地・号の表記を「1-2-3」形式に",
 }
@@ -104,13 +105,22 @@ _H = re.escape(HYPHENS)
 _NUM = rf"(?:[0-9]+|[{KANJI_NUM_CHARS}]+)"
 _POSTAL_RE = re.compile(rf"^(?:〒|郵便番号|T)?\s*[:：]?\s*([0-9]{{3}})\s*[{_H}]?\s*([0-9]{{4}})(?![0-9])\s*")
 _LEAD_BRACKET_RE = re.compile(r"^[(\[【「『〈《]([^)\]】」』〉》]{0,30})[)\]】」』〉》]\s*")
-_CHOME_RE = re.compile(rf"\s*({_NUM})\s*(?:丁目|町目|丁(?![{KANJI_NUM_CHARS}0-9]))")
+_CHOME_RE = re.compile(rf"\s*({_NUM})\s*(?:丁目|町目|丁)")
+# 丁目 not written: 1-2-3 (a number and a separator before the next number) or a lone trailing number
 _CHOME_BARE_RE = re.compile(rf"\s*([0-9]+|[{KANJI_NUM_CHARS}]+)\s*[{_H}のノ之]\s*(?=[0-9{KANJI_NUM_CHARS}])")
+_CHOME_LONE_RE = re.compile(rf"\s*([0-9]+)(?=\s|$|[^0-9A-Za-z{_H}番号のノ之丁.])")
 _NUMBER_RE = re.compile(rf"({_NUM})")
+_ALNUM_RE = re.compile(r"([A-Za-zイロハニホヘト]?[0-9]+|[A-Za-z](?![A-Za-z]))")  # 14-A22, 14-イ22, 2-3-B
 _SEP_RE = re.compile(rf"\s*(番地の|番地|番の|番|号の|号|の|ノ|之|[{_H}]|\.)\s*")
-_BUILDING_UNIT_RE = re.compile(r"\s*(?:階|F\b|F(?![a-zA-Z])|号室|号棟|号館|棟|室|番館)")
-_KOAZA_RE = re.compile(rf"(第?[0-9]+地割|字[^0-9{_H}\s]{{1,12}}?)(?=\s*[0-9{KANJI_NUM_CHARS}])")
-_STREET_MARK_RE = re.compile(r"(?:上る|上ル|下る|下ル|東入る|東入ル|東入|西入る|西入ル|西入|入る|入ル|上がる|下がる)")
+_BUILDING_UNIT_RE = re.compile(r"\s*(?:階|F(?![a-zA-Z])|号室|号棟|号館|棟|室|番館|丁目)")
+# 小字・地割 between the town and the number: 字宮根123, 第4地割1001, 麦生11-2 (stops at the first digit)
+_KOAZA_RE = re.compile(rf"(第?[0-9]+地割|字[^0-9{_H}\s]{{1,12}}?(?=\s*[0-9{KANJI_NUM_CHARS}])|[^0-9A-Za-z{_H}\s]{{1,12}}?(?=\s*[0-9]))")
+_JO_OMITTED_RE = re.compile(rf"([^0-9\s{_H}]{{1,8}}?)([0-9]{{1,2}})[{_H}](?=[0-9])")
+_MAX_BARE_CHOME = 30  # beyond this a bare number is a 番地 (中野32-5, 柏ケ谷713-7), not a 丁目
+_STREET_MARK_RE = re.compile(
+    r"(?:上る|上ル|下る|下ル|東入る|東入ル|東入|西入る|西入ル|西入|入る|入ル|上がる|下がる)(?:[0-9]{1,2}丁目)?"
+)
+_HOUSE_NUMBER_RE = re.compile(r"[0-9]+(?![0-9]|条|丁目|筋目|丁|番町|軒)")
 _LEAD_JUNK = " ,、。・:：;；"
 
 
@@ -178,6 +188,8 @@ class _Normalizer:
                     elif end == best_end:
                         found.extend(ok)
                     break
+        if not found:
+            best_end, found = self.jo_match(code6s, pos)
         if found:
             q0 = min(q for _t, q in found)
             found = [(t, q) for t, q in found if q == q0]
@@ -188,6 +200,20 @@ class _Normalizer:
                     uniq.append((t, q))
             found = uniq
         return best_end, found
+
+    def jo_match(self, code6s, pos: int):
+        """Towns numbered by 条/番町/線 written without the counter: 拓北6-2-6-12 → 拓北六条 (then 二丁目,
+        rest 6-12); つつじが丘北3-4-17 → つつじが丘北3番町."""
+        m = _JO_OMITTED_RE.match(self.k, pos)
+        if not m:
+            return pos, []
+        for counter in ("条", "番町", "線"):
+            probe = m.group(1) + m.group(2) + counter
+            for code6 in code6s:
+                hits = self.idx.town_keys.get(code6, {}).get(probe)
+                if hits:
+                    return m.end(), [(tid, 3) for tid, _q in hits]
+        return pos, []
 
     def run(self, text) -> AddressResult:
         idx = self.idx
@@ -293,17 +319,19 @@ class _Normalizer:
             elif end == best_end:
                 hits += [(code6, t, q) for t, q in found]
         street, town_start = "", after_city
-        if not hits or (best_end - after_city) <= 1:
-            street_end = self.street_end(after_city)
-            if street_end:
-                for code6 in codes:
-                    end, found = self.town_match(self.expand(code6), street_end)
-                    if found and (end > best_end or not hits):
-                        best_end, hits = end, [(code6, t, q) for t, q in found]
-                        street = self.t[self.tpos(after_city): self.tpos(street_end)]
-                        town_start = street_end
-                    elif found and end == best_end and street:
-                        hits += [(code6, t, q) for t, q in found]
+        street_end = self.street_end(after_city)
+        if street_end:  # 京都の通り名: the town is the one after 上る/下る/東入/西入
+            street_hits, street_best = [], street_end
+            for code6 in codes:
+                end, found = self.town_match(self.expand(code6), street_end)
+                if found and end > street_best:
+                    street_best, street_hits = end, [(code6, t, q) for t, q in found]
+                elif found and end == street_best:
+                    street_hits += [(code6, t, q) for t, q in found]
+            if street_hits:
+                best_end, hits = street_best, street_hits
+                street = self.t[self.tpos(after_city): self.tpos(street_end)].strip()
+                town_start = street_end
         if hits:
             hits = self.narrow_towns(hits)
             towns = {t for _c, t, _q in hits}
@@ -337,7 +365,7 @@ class _Normalizer:
     def street_end(self, pos: int) -> int:
         """Kyoto style 通り名 (…通…上る/下る/東入/西入) before the town: end of the last marker, or 0."""
         window = self.k[pos: pos + 48]
-        digit = re.search(r"[0-9]", window)
+        digit = _HOUSE_NUMBER_RE.search(window)  # 5条通, 2丁目 belong to the street; 27番地 ends it
         if digit:
             window = window[: digit.start()]
         last = None
@@ -450,7 +478,9 @@ class _Normalizer:
         idx, res = self.idx, self.res
         code6, name, _kana, chome_flag, postals = idx.towns[tid]
         written = self.t[self.tpos(start): self.tpos(end)].strip()
-        if quality >= 1 and (written.startswith("大字") or written.startswith("字") or name.startswith(("大字", "字"))):
+        if quality == 3:
+            res.corrections.append(Correction("counter", written, name))
+        elif quality >= 1 and (written.startswith("大字") or written.startswith("字") or name.startswith(("大字", "字"))):
             res.corrections.append(Correction("oaza", written, name))
         elif quality == 2 or (name.endswith("町") and not written.endswith("町") and written):
             res.corrections.append(Correction("town_suffix", written, name))
@@ -467,11 +497,13 @@ class _Normalizer:
             if chome is not None:
                 tpos = m.end()
         elif chome_flag:
-            m = _CHOME_BARE_RE.match(self.t, tpos)
+            m = _CHOME_BARE_RE.match(self.t, tpos) or _CHOME_LONE_RE.match(self.t, tpos)
             if m:
                 chome = number_value(m.group(1))
-                if chome is not None:
+                if chome is not None and chome <= _max_chome(postals):
                     tpos = m.end()
+                else:
+                    chome = None
         if chome is not None and 0 < chome < 100:
             res.town = name + int_to_kanji(chome) + "丁目"
         else:
@@ -479,47 +511,53 @@ class _Normalizer:
         nums = self.read_rest(tpos, chome_town=True)
         if res.rest:
             res.level = 4 if nums else 3
-        res.postal_code = _pick_postals(postals, chome, nums[0] if nums and chome is None else None)
+        first = int(nums[0]) if nums and nums[0].isdigit() and chome is None else None
+        res.postal_code = _pick_postals(postals, chome, first)
         if res.building and tid in idx.buildings:
             by_building = _building_postal(idx.buildings[tid], res.building)
             if by_building:
                 res.postal_code = by_building
         return res
 
-    def read_rest(self, tpos: int, chome_town: bool) -> list[int]:
+    def read_rest(self, tpos: int, chome_town: bool) -> list[str]:
         """番地・号 → '1-2-3'; the rest → building. Returns the numbers read."""
         res, t = self.res, self.t
         i = tpos
         while i < len(t) and t[i] in _LEAD_JUNK:
             i += 1
         koaza = ""
-        m = _KOAZA_RE.match(t, i)
+        lead = _NUMBER_RE.match(t, i)
+        m = None if lead and number_value(lead.group(1)) is not None else _KOAZA_RE.match(t, i)
         if m:
             koaza = m.group(1)
             i = m.end()
-        nums: list[int] = []
+            while i < len(t) and t[i] == " ":
+                i += 1
+        nums: list[str] = []
         changed = False
         while i < len(t) and len(nums) < 6:
-            while i < len(t) and t[i] == " " and nums == []:
-                i += 1
-            m = _NUMBER_RE.match(t, i)
+            m = _NUMBER_RE.match(t, i) or (_ALNUM_RE.match(t, i) if nums else None)
             if not m:
                 break
-            value = number_value(m.group(1))
-            if value is None:
+            token = m.group(1)
+            value = number_value(token)
+            if value is None and not nums:
                 break
             if _BUILDING_UNIT_RE.match(t, m.end()):
                 break  # 5階, 301号室: part of the building
-            if not m.group(1).isdigit() or not m.group(1).isascii():
+            s = _SEP_RE.match(t, m.end())
+            nxt = (_NUMBER_RE.match(t, s.end()) or _ALNUM_RE.match(t, s.end())) if s else None
+            after = s.end() if s else m.end()
+            if not token.isascii() and not nxt and after < len(t) and t[after] not in _LEAD_JUNK + "(（":
+                break  # a kanji numeral followed by a name (二本木町, 十一番町) is part of that name
+            if not token.isascii():
                 changed = True
-            nums.append(value)
+            nums.append(str(value) if value is not None else token)
             i = m.end()
-            s = _SEP_RE.match(t, i)
             if not s:
                 break
             if s.group(1) not in "-":
                 changed = True
-            nxt = _NUMBER_RE.match(t, s.end())
             if not nxt:
                 # trailing 番地 / 号 / hyphen: consumed, the rest is the building
                 if s.group(1) in ("番地", "番", "号") or s.group(1) in HYPHENS:
@@ -528,13 +566,19 @@ class _Normalizer:
             i = s.end()
         rest_text = t[i:].strip().lstrip(_LEAD_JUNK + HYPHENS).strip()
         if nums:
-            res.rest = koaza + "-".join(str(n) for n in nums)
+            res.rest = koaza + "-".join(nums)
             res.building = rest_text
             if changed:
                 res.corrections.append(Correction("house_number", t[tpos:i].strip(), res.rest))
         else:
             res.rest = (koaza + rest_text) if koaza else rest_text
         return nums
+
+
+def _max_chome(postals) -> int:
+    """Highest 丁目 a bare number may mean: the KEN_ALL ranges when they say so, else _MAX_BARE_CHOME."""
+    highest = max((max(ch) for _p, ch, _b in postals if ch), default=0)
+    return max(highest, _MAX_BARE_CHOME)
 
 
 def _pick_postals(postals, chome, banchi) -> list[str]:

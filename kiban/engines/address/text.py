@@ -33,7 +33,7 @@ _VARIANTS = {
     "靜": "静", "團": "団", "淸": "清", "鐵": "鉄", "驛": "駅", "縣": "県", "與": "与", "舊": "旧", "會": "会",
     "實": "実", "壽": "寿", "燈": "灯", "狹": "狭", "穗": "穂", "邨": "村", "冨": "富", "栁": "柳", "鷄": "鶏",
     "鹽": "塩", "灣": "湾", "禮": "礼", "薗": "園", "敎": "教", "圓": "円", "豐": "豊", "檮": "梼", "杦": "杉",
-    "峽": "峡", "ゑ": "え", "ゐ": "い", "ヱ": "エ", "ヰ": "イ",
+    "峽": "峡", "巿": "市", "ゑ": "え", "ゐ": "い", "ヱ": "エ", "ヰ": "イ",
 }
 _FOLD = str.maketrans({k: v for k, v in _VARIANTS.items() if k != v})
 
@@ -49,7 +49,7 @@ _KANJI_NUM_RE = f"[{KANJI_NUM_CHARS}]+"
 
 # Counters after which a number is a number (in names of towns too: 霞が関二丁目, 北一条, 第二地割, 十一番町).
 COUNTERS = ("丁目", "町目", "丁", "条", "線", "地割", "番町", "番丁", "番地", "番", "号", "区")
-_COUNTER_RE = "丁目|町目|丁|条|線|地割|番町|番丁"
+_COUNTER_RE = "丁目|町目|丁|条|線|地割|番町|番丁|の町"
 _KEY_NUM_RE = re.compile(rf"({_KANJI_NUM_RE}|[0-9]+)(?=(?:{_COUNTER_RE}))")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff0-\uffff]")
 _SPACE_RE = re.compile(r"\s+")
@@ -64,13 +64,20 @@ def kanji_to_int(text: str) -> int | None:
         for ch in text:
             value = value * 10 + _KANJI_DIGITS[ch]
         return value
-    total, current = 0, 0
+    # unit form: 二十四, 千二百, 百五; a digit run before a unit must be one digit (三五十 is a name, not 350)
+    total, current, digits, last_unit = 0, 0, 0, 10**9
     for ch in text:
         if ch in _KANJI_DIGITS:
-            current = current * 10 + _KANJI_DIGITS[ch]
+            digits += 1
+            if digits > 1:
+                return None
+            current = _KANJI_DIGITS[ch]
         elif ch in _KANJI_UNITS:
-            total += (current or 1) * _KANJI_UNITS[ch]
-            current = 0
+            unit = _KANJI_UNITS[ch]
+            if unit >= last_unit:
+                return None  # 十百: not a numeral
+            total += (current or 1) * unit
+            current, digits, last_unit = 0, 0, unit
         else:
             return None
     return total + current
@@ -100,32 +107,13 @@ def int_to_kanji(n: int) -> str:
     return "".join(out)
 
 
-def _is_word(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
-
-
 def prepare(text: str) -> str:
-    """Input cleaning common to everything: NFKC, no control characters, whitespace kept only where it separates.
-
-    A space between two Japanese characters is dropped (江東区豊洲 一丁目 → 江東区豊洲一丁目); a space next to
-    an ASCII letter or digit is kept as one space because it separates a house number from a building
-    (1-3 東京ガーデンテラス).
-    """
+    """Input cleaning common to everything: NFKC, no control characters, each run of whitespace (newlines
+    included) as one space. Spaces are kept because they separate a house number from a building
+    (三番地四 霞ビル); the matcher skips them between prefecture, municipality and town."""
     text = unicodedata.normalize("NFKC", text)
     text = _CONTROL_RE.sub("", text)
-    text = _SPACE_RE.sub(" ", text).strip()
-    if " " not in text:
-        return text
-    parts = text.split(" ")
-    out = [parts[0]]
-    for part in parts[1:]:
-        if not part:
-            continue
-        prev = out[-1][-1:] if out[-1] else ""
-        if _is_word(prev) or _is_word(part[0]):
-            out.append(" ")
-        out.append(part)
-    return "".join(out)
+    return _SPACE_RE.sub(" ", text).strip()
 
 
 def fold(text: str) -> str:
