@@ -23,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models, router, transaction
 
-from kiban.audit.chain import GENESIS_HASH, HASHED_FIELDS, canonical_time, entry_hash, json_native
+from kiban.audit.chain import GENESIS_HASH, HASHED_FIELDS, canonical_time, clean_text, entry_hash, json_native
 from kiban.audit.models import AuditChainHead, AuditEntry
 from kiban.ops.logging import current_request_id
 
@@ -186,6 +186,8 @@ def record(
         "request_id": _request_id(request),
         "ip": client_ip(request),
     }
+    for name in ("actor_token_prefix", "actor_label", "action", "target_type", "target_id", "target_repr", "request_id"):
+        fields[name] = clean_text(fields[name])
 
     _lock_chain(connection)
     prev_seq, prev_hash = _chain_head(alias)

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kiban.audit.chain import CanonicalJSONEncoder
+
 
 class AppendOnlyError(RuntimeError):
     """Raised when code tries to change or delete an audit entry through the ORM (監査ログは追記のみ)."""
@@ -61,7 +63,7 @@ class AuditEntry(models.Model):
     target_type = models.CharField(_("対象の種類"), max_length=100, blank=True)
     target_id = models.CharField(_("対象ID"), max_length=64, blank=True)
     target_repr = models.CharField(_("対象"), max_length=200, blank=True)
-    changes = models.JSONField(_("変更内容"), default=dict, blank=True)
+    changes = models.JSONField(_("変更内容"), default=dict, blank=True, encoder=CanonicalJSONEncoder)
     request_id = models.CharField(_("リクエストID"), max_length=64, blank=True)
     # A CharField, not GenericIPAddressField: PostgreSQL's inet would re-format addresses and break the hash.
     ip = models.CharField(_("IPアドレス"), max_length=45, blank=True)
