@@ -47,8 +47,17 @@ class OrgOut(OrgRef):
 class OrgDetailOut(OrgOut):
     """A body with the bodies directly below it (行政区, 市区町村, 外局)."""
 
-    children: list[OrgRef] = Field(default_factory=list, description="直下の団体")
+    children: list[OrgRef] = Field(default_factory=list, description="直下の団体（現存するもの）")
     data_date: str = Field("", description="団体データの時点")
+
+    @staticmethod
+    def resolve_children(obj: Org) -> list[Org]:
+        return list(obj.children.filter(is_active=True).order_by("code"))
+
+    @staticmethod
+    def resolve_data_date(obj: Org) -> str:
+        info = RegistryInfo.current()
+        return info.data_date if info else ""
 
 
 class OrgFilters(Schema):
@@ -75,15 +84,4 @@ def list_orgs(request: HttpRequest, filters: Query[OrgFilters]):
 @router.get("/{code}", response=OrgDetailOut, auth=None, summary="団体の詳細")
 def get_org(request: HttpRequest, code: str):
     """One body by its code (5/6-digit 団体コード or 13-digit 法人番号), with its direct children (public)."""
-    org = registry.get_org(code)
-    children = org.children.filter(is_active=True).order_by("code")
-    info = RegistryInfo.current()
-    return {
-        **{name: getattr(org, name) for name in ("code", "name", "kind", "kana", "kind_label", "county")},
-        "corporate_number": org.corporate_number,
-        "is_active": org.is_active,
-        "parent_code": OrgOut.resolve_parent_code(org),
-        "prefecture_code": OrgOut.resolve_prefecture_code(org),
-        "children": [{"code": c.code, "name": c.name, "kind": c.kind} for c in children],
-        "data_date": info.data_date if info else "",
-    }
+    return registry.get_org(code)
