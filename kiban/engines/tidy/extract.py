@@ -1,0 +1,348 @@
+"""Extraction (整形): a Table (layout) → a tidy Polars frame, plus per-column statistics for the checker.
+
+Row-header columns are cleaned (layout spaces removed, 全角英数→半角, 機種依存文字 replaced), omitted
+repeats are filled down (L2-02), merged cells unmerged, 和暦 converted to ISO 8601; value columns go
+through the vectorised normaliser (normalize.normalize_series); cross tables are melted (L3-09).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from .chars import replace_dependent
+from .layout import Table, is_empty, parse_date
+from .normalize import build_symbols, legend_from_notes, nfkc, normalize_series, squash_spaces
+from .reader import Sheet
+
+FLAG_NAMES = ("zenkaku", "comma", "unit_flag", "footnote", "negative_mark", "symbol", "text", "kanji", "blank")
+VALUE = "値"
+STATUS = "状態"
+UNIT = "単位"
+_UNIT_IN_NAME_RE = re.compile(r"\s*[（(]\s*(?:単位\s*[:：]?\s*)?([^()（）]{1,14}?)\s*[)）]\s*$")
+_UNITISH_RE = re.compile(r"(?:人|円|世帯|件|%|％|ha|km|m2|㎡|kg|t|千|万|百万|億|倍|戸|台|所|歳|当たり|につき|ポイント)")
+
+
+@dataclass
+class ColumnStats:
+    """What the normaliser found in one value column (for the checker and the report)."""
+
+    col: int
+    name: str
+    counts: dict[str, int] = field(default_factory=dict)
+    samples: dict[str, list[int]] = field(default_factory=dict)  # flag → sheet rows (0-based)
+    units: list[str] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
+    zero: int = 0
+    empty: int = 0  # blank cells (None or "")
+    numbers: int = 0
+
+
+@dataclass
+class Extracted:
+    """The tidy frame of one table and what was learned on the way."""
+
+    table: Table
+    frame: pl.DataFrame
+    stats: dict[int, ColumnStats]
+    id_values: dict[int, pl.Series]  # cleaned row-header columns (before melt)
+    id_raw: dict[int, list[Any]]
+    filled: dict[int, int]  # column → number of cells filled down
+    field_meta: dict[str, dict]  # output column → {type, unit, description, ...}
+    symbols: dict[str, str]
+    legend: dict[str, str]
+    date_cols: dict[int, str]  # column → kind (date, year, fiscal_year, month)
+    notes: list[str]
+    uncertain: list[dict]
+
+
+def _split_unit(name: str) -> tuple[str, str | None]:
+    m = _UNIT_IN_NAME_RE.search(name)
+    if m and _UNITISH_RE.search(m.group(1)):
+        return name[: m.start()].strip(" _"), m.group(1).strip()
+    return name, None
+
+
+def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
+    """Build the tidy frame for one table (表の整形)."""
+    recipe = recipe or {}
+    rows = sheet.rows
+    data_rows = t.data_rows
+    legend = legend_from_notes([t.title, *t.notes])
+    symbols = build_symbols(legend, recipe.get("symbols"))
+    uncertain = [g.as_dict() for g in t.guesses if g.confidence < 0.8]
+    # unmerge: merged cells in the data area get the top-left value (結合セルの解除)
+    merged_fill: dict[tuple[int, int], Any] = {}
+    if sheet.merges and data_rows:
+        lo, hi = data_rows[0], data_rows[-1]
+        for (mr0, mc0, mr1, mc1) in sheet.merges:
+            if mr1 < lo or mr0 > hi:
+                continue
+            v = rows[mr0][mc0] if mc0 < len(rows[mr0]) else None
+            for r in range(mr0, mr1 + 1):
+                for c in range(mc0, mc1 + 1):
+                    if (r, c) != (mr0, mc0):
+                        merged_fill[(r, c)] = v
+    ncols = t.c1 + 1
+
+    def column(c: int) -> list[Any]:
+        out = []
+        for r in data_rows:
+            row = rows[r]
+            v = row[c] if c < len(row) else None
+            if merged_fill and (r, c) in merged_fill and is_empty(v):
+                v = merged_fill[(r, c)]
+            out.append(v)
+        return out
+
+    del ncols
+    id_values: dict[int, pl.Series] = {}
+    id_raw: dict[int, list[Any]] = {}
+    filled: dict[int, int] = {}
+    date_cols: dict[int, str] = {}
+    field_meta: dict[str, dict] = {}
+    stub_end = min(t.value_cols) if t.value_cols else t.c1 + 1
+    fill_cfg = recipe.get("fill_down")
+    for c in t.id_cols:
+        raw = column(c)
+        id_raw[c] = raw
+        text = pl.Series([_as_text(v) for v in raw], dtype=pl.Utf8)
+        clean = _clean_text(text)
+        blanks = int(clean.is_null().sum())
+        do_fill = False
+        if blanks and len(clean) > 1:
+            nonblank = clean.drop_nulls()
+            runs = nonblank.len()
+            distinct = nonblank.n_unique()
+            if fill_cfg is not None:
+                do_fill = (c - t.c0) in set(fill_cfg)
+            else:
+                do_fill = (clean[0] is not None or c < stub_end) and runs > 0 and distinct >= 0.8 * runs
+        if do_fill:
+            clean = clean.fill_null(strategy="forward")
+            filled[c] = blanks
+        kind = _date_kind(clean)
+        if kind:
+            date_cols[c] = kind
+            clean = pl.Series([_to_iso(v) for v in clean.to_list()], dtype=pl.Utf8)
+        id_values[c] = clean
+    # section rows (Ron / Ginny above their rows) become a column
+    section_col = None
+    if t.section_rows:
+        labels = []
+        srows = sorted(t.section_rows)
+        j = -1
+        for r in data_rows:
+            while j + 1 < len(srows) and srows[j + 1] < r:
+                j += 1
+            if j >= 0:
+                v = next((x for x in rows[srows[j]] if not is_empty(x)), None)
+                labels.append(squash_spaces(nfkc(str(v))) if v is not None else None)
+            else:
+                labels.append(None)
+        section_col = pl.Series(labels, dtype=pl.Utf8)
+        t.guesses.append(_guess("section_rows", len(srows), "値のない見出し行を区分列にしました"))
+    # value columns
+    stats: dict[int, ColumnStats] = {}
+    values: dict[int, pl.DataFrame] = {}
+    for c in t.value_cols:
+        raw = column(c)
+        tx = pl.Series([v if type(v) is str else None for v in raw], dtype=pl.Utf8)
+        nm = pl.Series([float(v) if type(v) in (float, int) else None for v in raw], dtype=pl.Float64)
+        norm = normalize_series(tx, nm, symbols)
+        values[c] = norm
+        st = ColumnStats(c, t.names.get(c, ""))
+        sums = norm.select([pl.col(f).sum() for f in FLAG_NAMES]).row(0)
+        for f, n in zip(FLAG_NAMES, sums):
+            if n:
+                st.counts[f] = int(n)
+                idx = norm[f].arg_true().head(5).to_list()
+                st.samples[f] = [data_rows[i] for i in idx]
+        st.empty = int(sum(1 for v in raw if v is None or v == "")) if len(raw) < 50000 else int(
+            (tx.is_null() & nm.is_null()).sum())
+        st.zero = int((norm["value"] == 0).sum())
+        st.numbers = int(norm["value"].is_not_null().sum())
+        st.units = [u for u in norm["unit"].drop_nulls().unique().to_list()]
+        if norm["status"].null_count() < len(norm):
+            st.statuses = dict(norm["status"].drop_nulls().value_counts().iter_rows())
+        stats[c] = st
+    frame = _assemble(t, id_values, section_col, values, stats, field_meta, date_cols, recipe)
+    return Extracted(t, frame, stats, id_values, id_raw, filled, field_meta, symbols, legend, date_cols,
+                     t.notes, uncertain)
+
+
+def _guess(what, value, why):
+    from .layout import Guess
+
+    return Guess(what, value, 0.6, why, what)
+
+
+def _as_text(v: Any) -> str | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return str(v)
+
+
+def _clean_text(s: pl.Series) -> pl.Series:
+    """Row-header text: NFKC (全角英数→半角), layout spaces removed (「東　京」→「東京」), 機種依存文字."""
+    if s.str.contains(r"[^\x00-\x7f]").any():
+        uniq = s.drop_nulls().unique().to_list()
+        changed = {u: replace_dependent(u) for u in uniq}
+        changed = {k: v for k, v in changed.items() if k != v}
+        if changed:
+            s = s.replace(list(changed), list(changed.values()))
+    out = (
+        s.str.normalize("NFKC")
+        .str.strip_chars()
+        .str.replace_all(r"[\s]+", " ")
+        .str.replace_all(r"(?:(\P{ASCII}) +)", "$1")
+        .str.replace_all(r" +(\P{ASCII})", "$1")
+    )
+    return out.set(out == "", None) if (out == "").any() else out
+
+
+def _date_kind(s: pl.Series) -> str | None:
+    uniq = s.drop_nulls().unique().head(2000).to_list()
+    if not uniq:
+        return None
+    kinds = {}
+    ok = 0
+    for u in uniq:
+        p = parse_date(u)
+        if p is not None and p.iso:
+            ok += 1
+            kinds[p.kind] = kinds.get(p.kind, 0) + 1
+    if ok >= 0.8 * len(uniq) and any(parse_date(u) and parse_date(u).wareki for u in uniq[:200]) or \
+            (ok >= 0.8 * len(uniq) and kinds and not all(u.isdigit() for u in uniq)):
+        return max(kinds, key=kinds.get)
+    return None
+
+
+def _to_iso(v: str | None) -> str | None:
+    if v is None:
+        return None
+    p = parse_date(v)
+    return p.iso if p is not None and p.iso else v
+
+
+def _level_name(t: Table, lvl: int, vals: list[str]) -> str:
+    if lvl < len(t.level_names) and t.level_names[lvl]:
+        return t.level_names[lvl]
+    parsed = [parse_date(v) for v in vals if v]
+    if parsed and all(p is not None and p.iso for p in parsed):
+        kinds = {p.kind for p in parsed}
+        return {"fiscal_year": "年度", "year": "年", "month": "年月", "date": "日付"}.get(kinds.pop(), "時点") \
+            if len(kinds) == 1 else "時点"
+    if vals and all(re.fullmatch(r"\d{4}", nfkc(v)) for v in vals if v):
+        return "年"
+    return "項目" if lvl == 0 else f"項目{lvl + 1}"
+
+
+def _assemble(t: Table, id_values, section_col, values, stats, field_meta, date_cols, recipe) -> pl.DataFrame:
+    cols: dict[str, pl.Series] = {}
+    if section_col is not None:
+        name = (recipe.get("section_name") or "区分")
+        cols[name] = section_col
+        field_meta[name] = {"type": "string", "role": "dimension", "description": "値のない見出し行から"}
+    for c in t.id_cols:
+        name = t.names[c]
+        cols[name] = id_values[c]
+        field_meta[name] = {"type": _dtype_name(date_cols.get(c)), "role": "dimension"}
+        if c in date_cols:
+            field_meta[name]["description"] = "和暦等を ISO 8601 に変換" if date_cols[c] != "fiscal_year" else "年度（西暦）"
+    base = pl.DataFrame(cols) if cols else pl.DataFrame()
+    header_units = {}
+    for c in t.value_cols:
+        nm, unit = _split_unit(t.names[c])
+        if not unit:
+            for p in t.header_parts.get(c, []):
+                _, u = _split_unit(p)
+                if u:
+                    unit = u
+        header_units[c] = unit or (stats[c].units[0] if len(stats[c].units) == 1 else None) or t.unit
+    if not t.melt:
+        out = base
+        for c in t.value_cols:
+            nm, _u = _split_unit(t.names[c])
+            nm = nm or t.names[c]
+            if nm in out.columns:
+                nm = t.names[c]
+            v = values[c]
+            vv = _intify(v["value"]).alias(nm)
+            out = out.with_columns(vv) if out.width else pl.DataFrame({nm: vv})
+            field_meta[nm] = {"type": "integer" if vv.dtype == pl.Int64 else "number", "role": "measure"}
+            if header_units[c]:
+                field_meta[nm]["unit"] = header_units[c]
+            if v["status"].null_count() < len(v):
+                sn = f"{nm}_{STATUS}"
+                out = out.with_columns(v["status"].alias(sn))
+                field_meta[sn] = {"type": "string", "role": "status", "description": f"{nm} の特殊記号の意味"}
+        return out
+    # melt (縦持ち): one observation per row
+    depth = max((len(t.header_parts.get(c, [])) for c in t.value_cols), default=1)
+    level_vals = []
+    for lvl in range(depth):
+        vals = []
+        for c in t.value_cols:
+            parts = [(_split_unit(p)[0] or p) for p in t.header_parts.get(c, [])]
+            # align from the top; short columns (a merged label over two levels) repeat their last part
+            vals.append(parts[lvl] if lvl < len(parts) else (parts[-1] if parts else ""))
+        level_vals.append(vals)
+    level_names = []
+    names_cfg = recipe.get("level_names") or []
+    for lvl in range(depth):
+        nm = names_cfg[lvl] if lvl < len(names_cfg) else _level_name(t, lvl, level_vals[lvl])
+        while nm in cols or nm in level_names:
+            nm += "_"
+        level_names.append(nm)
+    n = len(t.data_rows)
+    k = len(t.value_cols)
+    value = pl.concat([values[c]["value"] for c in t.value_cols]) if k else pl.Series([], dtype=pl.Float64)
+    status = pl.concat([values[c]["status"] for c in t.value_cols])
+    keys = pl.Series("_k", [i for i in range(k) for _ in range(n)], dtype=pl.Int32)
+    rowno = pl.Series("_r", list(range(n)) * k, dtype=pl.Int32)
+    long = pl.DataFrame({"_r": rowno, "_k": keys, VALUE: value, STATUS: status})
+    lv = {"_k": pl.Series(list(range(k)), dtype=pl.Int32)}
+    for lvl, nm in enumerate(level_names):
+        vals = level_vals[lvl]
+        parsed = [_to_iso(v) if parse_date(v) else v for v in vals]
+        lv[nm] = pl.Series(parsed, dtype=pl.Utf8)
+        field_meta[nm] = {"type": "string", "role": "dimension", "description": "表頭から"}
+    unit_vals = [header_units[c] for c in t.value_cols]
+    has_unit = any(unit_vals)
+    if has_unit:
+        lv[UNIT] = pl.Series(unit_vals, dtype=pl.Utf8)
+    long = long.join(pl.DataFrame(lv), on="_k", how="left")
+    keep = ~(pl.col(VALUE).is_null() & pl.col(STATUS).is_null())
+    long = long.filter(keep).sort(["_r", "_k"])
+    if base.width:
+        base = base.with_row_index("_r").with_columns(pl.col("_r").cast(pl.Int32))
+        long = base.join(long, on="_r", how="inner").sort(["_r", "_k"])
+    order = [c for c in base.columns if c != "_r"] + level_names + [VALUE] + ([UNIT] if has_unit else []) + [STATUS]
+    long = long.with_columns(_intify(long[VALUE]).alias(VALUE))
+    field_meta[VALUE] = {"type": "integer" if long[VALUE].dtype == pl.Int64 else "number", "role": "measure"}
+    if has_unit and len(set(u for u in unit_vals if u)) == 1:
+        field_meta[VALUE]["unit"] = next(u for u in unit_vals if u)
+    if has_unit:
+        field_meta[UNIT] = {"type": "string", "role": "unit"}
+    field_meta[STATUS] = {"type": "string", "role": "status", "description": "特殊記号の意味（該当なし・不詳・秘匿 等）"}
+    return long.select(order)
+
+
+def _intify(s: pl.Series) -> pl.Series:
+    """Whole numbers are written without '.0' (人数 108990, not 108990.0)."""
+    nn = s.drop_nulls()
+    if len(nn) and (nn == nn.round(0)).all() and nn.abs().max() < 2**53:
+        return s.cast(pl.Int64)
+    return s
+
+
+def _dtype_name(kind: str | None) -> str:
+    return {"date": "date", "month": "yearmonth", "year": "year", "fiscal_year": "year"}.get(kind or "", "string")

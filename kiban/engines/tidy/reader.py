@@ -1,0 +1,569 @@
+"""Reader (読み込み): CSV/TSV (文字コード判定), XLSX/XLSM/XLS/ODS, with safe bounds.
+
+Values come from python-calamine (fast, Rust). What calamine does not expose for XLSX (hidden rows and
+columns, formulas, comments, drawings, cell fills/fonts that carry meaning) is read by a targeted, streaming
+scan of the sheet XML inside the zip: openpyxl (even read-only) needs ~15× longer than calamine on a
+100k-row sheet and its read-only mode has no merges, hidden rows or comments.
+
+Bounds are checked *before* anything is decompressed: file size, the zip's declared uncompressed sizes and
+compression ratio (zip bomb), the sheet's declared dimension (row/cell limits), and a deadline that every
+stage checks.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import time
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import TidyError
+
+EXCEL_ZIP = {".xlsx", ".xlsm", ".xltx", ".xltm"}
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsm", ".xltx": "xlsx",
+           ".xls": "xls", ".xlsb": "xlsb", ".ods": "ods"}
+CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+@dataclass
+class Limits:
+    """Safe bounds (安全上限). Defaults fit a 2-core, few-GB server."""
+
+    max_file_bytes: int = 200 * 1024 * 1024
+    max_uncompressed_bytes: int = 1024 * 1024 * 1024
+    max_ratio: float = 200.0  # per zip member, uncompressed/compressed
+    max_rows: int = 1_100_000
+    max_cells: int = 30_000_000
+    timeout: float = 600.0
+
+
+class Deadline:
+    """Cooperative time limit (処理時間の上限): every stage calls check()."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def check(self, stage: str = "") -> None:
+        if time.monotonic() > self.end:
+            raise TidyError(
+                f"処理時間の上限（{self.seconds:.0f}秒）を超えました（{stage}）。ファイルを分割してください。",
+                f"Time limit of {self.seconds:.0f} s exceeded ({stage}); split the file.",
+                code="timeout", status=413,
+            )
+
+
+@dataclass
+class Sheet:
+    """One sheet's cells (values as Python objects, from A1) and the layout facts the checker needs."""
+
+    name: str
+    rows: list[list[Any]]
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # r0, c0, r1, c1 (0-based, incl.)
+    hidden: bool = False
+    hidden_rows: list[int] = field(default_factory=list)
+    hidden_cols: list[int] = field(default_factory=list)
+    formulas: list[tuple[int, int]] = field(default_factory=list)
+    formula_count: int = 0
+    comments: list[tuple[int, int, str]] = field(default_factory=list)
+    drawings: list[str] = field(default_factory=list)  # kinds: image, chart, shape, ole
+    styled: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # meaning-bearing formats → cells
+    inspected: set[str] = field(default_factory=set)  # what could be inspected: values, merges, hidden, ...
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.rows)
+
+    @property
+    def n_cols(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+
+@dataclass
+class Book:
+    """A file read into sheets (ブック)."""
+
+    path: str
+    format: str
+    size: int
+    sheets: list[Sheet]
+    encoding: str | None = None
+    bom: bool = False
+    delimiter: str | None = None
+    csv_issues: list[dict] = field(default_factory=list)  # ragged rows, quoting, embedded newlines
+    extras: dict[str, Any] = field(default_factory=dict)  # vba, external links, ...
+
+
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _err(code: str, ja: str, en: str, status: int = 422) -> TidyError:
+    return TidyError(ja, en, code=code, status=status)
+
+
+def read_book(path: str | Path, limits: Limits | None = None, deadline: Deadline | None = None,
+              sheet_names: list[str] | None = None) -> Book:
+    """Read any supported file (ファイルの読み込み). Raises TidyError with a clear code on bad input."""
+    limits = limits or Limits()
+    deadline = deadline or Deadline(limits.timeout)
+    path = Path(path)
+    if not path.is_file():
+        raise _err("not_found", f"ファイルが見つかりません: {path.name}", f"File not found: {path.name}", 404)
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise _err("too_large", f"ファイルが大きすぎます（{size:,} バイト、上限 {limits.max_file_bytes:,}）。",
+                   f"File too large ({size:,} bytes, limit {limits.max_file_bytes:,}).", 413)
+    if size == 0:
+        raise _err("no_table", "ファイルが空です。", "The file is empty.")
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    ext = path.suffix.lower()
+    fmt = FORMATS.get(ext)
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        if ext == ".ods":
+            fmt = "ods"
+        elif fmt not in ("xlsx", "xlsm", "xlsb"):
+            fmt = "xlsx"
+        _zip_guard(path, size, limits)
+    elif head.startswith(CFB_MAGIC):
+        if _is_encrypted_ooxml(path):
+            raise _err("encrypted", "パスワードで保護（暗号化）されたファイルは読めません。保護を解除して保存し直してください。",
+                       "The file is password-protected (encrypted); save it without a password.", 422)
+        fmt = "xls"
+    elif fmt in ("xlsx", "xlsm", "xls", "xlsb", "ods"):
+        raise _err("corrupt", f"{ext} ファイルとして壊れているか、形式が違います（先頭バイトが不正）。",
+                   f"The file is not a valid {ext} file (bad signature).")
+    if fmt in ("csv", "tsv") or fmt is None:
+        return _read_text(path, size, limits, deadline, tsv=(fmt == "tsv"))
+    return _read_excel(path, fmt, size, limits, deadline, sheet_names)
+
+
+def _zip_guard(path: Path, size: int, limits: Limits) -> None:
+    """Zip-bomb guard: check declared sizes and ratios before decompressing anything."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except zipfile.BadZipFile as exc:
+        raise _err("corrupt", "ファイルが壊れているか途中で切れています（ZIP構造が不正）。",
+                   f"The file is corrupt or truncated (bad zip: {exc}).") from exc
+    total = 0
+    for info in infos:
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > 10 * 1024 * 1024 and ratio > limits.max_ratio:
+            raise _err("zip_bomb", f"圧縮率が異常に高い部品があります（{info.filename}: {ratio:.0f}倍）。ZIP爆弾の疑いがあるため処理しません。",
+                       f"Suspicious compression ratio ({info.filename}: {ratio:.0f}x); refusing a possible zip bomb.", 413)
+    if total > limits.max_uncompressed_bytes:
+        raise _err("zip_bomb", f"展開後のサイズが上限を超えます（{total:,} バイト）。ZIP爆弾の疑いがあるため処理しません。",
+                   f"Uncompressed size {total:,} bytes exceeds the limit; refusing a possible zip bomb.", 413)
+
+
+def _is_encrypted_ooxml(path: Path) -> bool:
+    """An encrypted XLSX is an OLE compound file holding 'EncryptionInfo'/'EncryptedPackage' streams."""
+    needle = "EncryptedPackage".encode("utf-16-le")
+    needle2 = "EncryptionInfo".encode("utf-16-le")
+    with path.open("rb") as fh:
+        tail = b""
+        while chunk := fh.read(1 << 20):
+            buf = tail + chunk
+            if needle in buf or needle2 in buf:
+                return True
+            tail = buf[-64:]
+    return False
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Text (CSV/TSV)
+
+ENCODINGS = ("utf-8", "cp932", "euc_jp")
+
+
+def detect_encoding(data: bytes) -> tuple[str, bool]:
+    """Detect the encoding of a CSV: (codec name, has BOM). UTF-8 (BOM or not), Shift_JIS/CP932, EUC-JP."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8", True
+    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16", True
+    try:
+        data.decode("utf-8")
+        return "utf-8", False
+    except UnicodeDecodeError as exc:
+        # truncated multi-byte char at the very end only: still UTF-8
+        if exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
+            return "utf-8", False
+    scores = {}
+    for enc in ("shift_jis", "cp932", "euc_jp"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        # prefer the decoding that yields the most common Japanese characters
+        scores[enc] = sum(1 for ch in text if "\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff")
+    if scores:
+        best = max(scores.values())
+        for enc in ("shift_jis", "cp932", "euc_jp"):
+            if scores.get(enc) == best:
+                return enc, False
+    from charset_normalizer import from_bytes
+
+    guess = from_bytes(data[: 1 << 20]).best()
+    if guess is not None and guess.encoding:
+        return guess.encoding, False
+    raise _err("encoding", "文字コードを判定できません（UTF-8、Shift_JIS、EUC-JP のいずれでもありません）。",
+               "Cannot detect the character encoding (not UTF-8, Shift_JIS or EUC-JP).")
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:65536]
+    if b"\x00" in sample:
+        return True
+    ctrl = sum(1 for b in sample if b < 9 or 13 < b < 32 and b != 27)
+    return ctrl > len(sample) * 0.02
+
+
+_BAD_QUOTE_RE = re.compile(r'(?m)(?:^|(?<=[,\t]))"(?:[^"]|"")*"(?=[^,\t\r\n])')
+
+
+def _read_text(path: Path, size: int, limits: Limits, deadline: Deadline, tsv: bool) -> Book:
+    data = path.read_bytes()
+    if _looks_binary(data):
+        raise _err("binary", f"テキスト（CSV）ではなくバイナリデータです: {path.name}",
+                   f"Not a text (CSV) file but binary data: {path.name}")
+    encoding, bom = detect_encoding(data)
+    codec = "utf-8-sig" if encoding == "utf-8" and bom else encoding
+    text = data.decode(codec, errors="replace")
+    del data
+    deadline.check("decode")
+    sample = text[:65536]
+    if tsv:
+        delim = "\t"
+    else:
+        counts = {d: sample.count(d) for d in (",", "\t", ";")}
+        delim = max(counts, key=counts.get) if max(counts.values()) else ","
+    issues: list[dict] = []
+    for m in _BAD_QUOTE_RE.finditer(text[:5_000_000]):
+        line = text.count("\n", 0, m.start())
+        issues.append({"kind": "quote", "row": line, "text": text[m.start(): m.end() + 8].split("\n")[0]})
+        if len(issues) > 50:
+            break
+    rows: list[list[Any]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    multiline: list[int] = []
+    line_no = 0
+    max_cells = limits.max_cells
+    cells = 0
+    try:
+        for row in reader:
+            if reader.line_num - line_no > 1:
+                multiline.append(len(rows))
+            line_no = reader.line_num
+            rows.append(row)
+            cells += len(row)
+            if len(rows) > limits.max_rows or cells > max_cells:
+                raise _err("too_many_rows", f"行数またはセル数が上限を超えます（{limits.max_rows:,} 行 / {max_cells:,} セル）。",
+                           f"Row or cell limit exceeded ({limits.max_rows:,} rows / {max_cells:,} cells).", 413)
+            if not len(rows) & 0xFFFF:
+                deadline.check("csv")
+    except csv.Error as exc:
+        raise _err("corrupt", f"CSV として読めません（{reader.line_num} 行目: {exc}）。",
+                   f"Cannot parse as CSV (line {reader.line_num}: {exc}).") from exc
+    del text
+    for r in multiline[:50]:
+        issues.append({"kind": "newline", "row": r})
+    widths: dict[int, int] = {}
+    for row in rows:
+        widths[len(row)] = widths.get(len(row), 0) + 1
+    if rows:
+        mode = max(widths, key=widths.get)
+        for i, row in enumerate(rows):
+            if len(row) != mode and any(v.strip() for v in row):
+                issues.append({"kind": "ragged", "row": i, "fields": len(row), "expected": mode})
+                if len(issues) > 200:
+                    break
+    fmt = "tsv" if delim == "\t" else "csv"
+    sheet = Sheet(path.stem, rows)
+    sheet.inspected = {"values"}
+    return Book(str(path), fmt, size, [sheet], encoding=encoding, bom=bom, delimiter=delim, csv_issues=issues)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Spreadsheets
+
+
+def _read_excel(path: Path, fmt: str, size: int, limits: Limits, deadline: Deadline,
+                sheet_names: list[str] | None) -> Book:
+    import python_calamine as pc
+
+    xml = XlsxScan(path) if fmt in ("xlsx", "xlsm") else None
+    if xml is not None:
+        xml.check_dimensions(limits)
+    try:
+        wb = pc.CalamineWorkbook.from_path(str(path))
+    except pc.PasswordError as exc:
+        raise _err("encrypted", "パスワードで保護されたファイルは読めません。保護を解除して保存し直してください。",
+                   "The file is password-protected; save it without a password.") from exc
+    except Exception as exc:  # calamine raises several types for broken files
+        raise _err("corrupt", f"ファイルが壊れているか途中で切れています（{type(exc).__name__}: {str(exc)[:200]}）。",
+                   f"The file is corrupt or truncated ({type(exc).__name__}: {str(exc)[:200]}).") from exc
+    sheets: list[Sheet] = []
+    meta = {m.name: m for m in wb.sheets_metadata}
+    for name in wb.sheet_names:
+        if sheet_names and name not in sheet_names:
+            continue
+        m = meta.get(name)
+        if m is not None and "Chart" in str(m.typ):
+            continue
+        try:
+            sh = wb.get_sheet_by_name(name)
+            if sh.total_height > limits.max_rows or sh.total_height * max(sh.total_width, 1) > limits.max_cells:
+                raise _err("too_many_rows",
+                           f"シート「{name}」の行数・セル数が上限を超えます（{sh.total_height:,} 行 × {sh.total_width} 列）。",
+                           f"Sheet '{name}' exceeds the row/cell limit ({sh.total_height:,} x {sh.total_width}).", 413)
+            rows = sh.to_python(skip_empty_area=False)
+            merges = [(a[0], a[1], b[0], b[1]) for a, b in (sh.merged_cell_ranges or [])]
+        except TidyError:
+            raise
+        except Exception as exc:
+            raise _err("corrupt", f"シート「{name}」を読めません（{type(exc).__name__}: {str(exc)[:200]}）。",
+                       f"Cannot read sheet '{name}' ({type(exc).__name__}: {str(exc)[:200]}).") from exc
+        deadline.check(f"sheet {name}")
+        sheet = Sheet(name, rows, merges=merges, hidden=bool(m and "Visible" not in str(m.visible)))
+        sheet.inspected = {"values", "merges", "hidden_sheets"}
+        if xml is not None:
+            xml.inspect(sheet, deadline)
+        sheets.append(sheet)
+    extras: dict[str, Any] = {}
+    if xml is not None:
+        extras.update(xml.extras())
+    wb.close()
+    return Book(str(path), fmt, size, sheets, extras=extras)
+
+
+_XF_RE = re.compile(r"<xf\b([^>]*?)(?:/>|>(.*?)</xf>)", re.S)
+_ATTR_RE = re.compile(r'(\w+)="([^"]*)"')
+
+
+class XlsxScan:
+    """Streaming scan of an XLSX's XML parts for what calamine does not report."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.zf = zipfile.ZipFile(path)
+        self.names = set(self.zf.namelist())
+        self.sheet_paths = self._sheet_paths()
+        self.meaning_styles = self._meaning_styles()
+
+    def _read(self, name: str, limit: int = 20 * 1024 * 1024) -> str:
+        if name not in self.names:
+            return ""
+        with self.zf.open(name) as fh:
+            return fh.read(limit).decode("utf-8", errors="replace")
+
+    def _sheet_paths(self) -> dict[str, str]:
+        wb = self._read("xl/workbook.xml")
+        rels = self._read("xl/_rels/workbook.xml.rels")
+        targets = {}
+        for m in re.finditer(r"<Relationship\b([^>]*)/?>", rels):
+            a = dict(_ATTR_RE.findall(m.group(1)))
+            t = a.get("Target", "")
+            t = t.lstrip("/") if t.startswith("/") else "xl/" + t
+            targets[a.get("Id")] = t
+        out = {}
+        for m in re.finditer(r"<sheet\b([^>]*)/?>", wb):
+            attrs = m.group(1)
+            name = re.search(r'\bname="([^"]*)"', attrs)
+            rid = re.search(r'\br:id="([^"]*)"', attrs) or re.search(r'\b\w+:id="([^"]*)"', attrs)
+            if name and rid and rid.group(1) in targets:
+                out[_unescape(name.group(1))] = targets[rid.group(1)]
+        return out
+
+    def _meaning_styles(self) -> dict[int, str]:
+        """Style indices whose fill, font colour, italic or strike may carry meaning (L1-11)."""
+        styles = self._read("xl/styles.xml")
+        if not styles:
+            return {}
+        fills, fonts = [], []
+        fills_xml = re.search(r"<fills\b.*?</fills>", styles, re.S)
+        for fm in re.finditer(r"<fill>(.*?)</fill>", fills_xml.group(0) if fills_xml else "", re.S):
+            body = fm.group(1)
+            pt = re.search(r'patternType="(\w+)"', body)
+            fills.append(bool(pt and pt.group(1) not in ("none", "gray125")) or "<gradientFill" in body)
+        fonts_xml = re.search(r"<fonts\b.*?</fonts>", styles, re.S)
+        for fm in re.finditer(r"<font\b[^>]*?(?:/>|>(.*?)</font>)", fonts_xml.group(0) if fonts_xml else "", re.S):
+            body = fm.group(1) or ""
+            kinds = []
+            if re.search(r"<i(?:\s+val=\"(?:1|true)\")?\s*/>", body):
+                kinds.append("italic")
+            if re.search(r"<strike(?:\s+val=\"(?:1|true)\")?\s*/>", body):
+                kinds.append("strike")
+            col = re.search(r"<color\b([^>]*)/>", body)
+            if col:
+                a = dict(_ATTR_RE.findall(col.group(1)))
+                rgb = a.get("rgb", "").upper()
+                if rgb and rgb not in ("FF000000", "000000") or a.get("theme") not in (None, "1", "0") or a.get("indexed") not in (None, "8", "64"):
+                    kinds.append("font_color")
+            fonts.append(kinds)
+        out: dict[int, str] = {}
+        xfs = re.search(r"<cellXfs\b.*?</cellXfs>", styles, re.S)
+        for i, xm in enumerate(_XF_RE.finditer(xfs.group(0) if xfs else "")):
+            a = dict(_ATTR_RE.findall(xm.group(1)))
+            kinds = []
+            fill = int(a.get("fillId", 0) or 0)
+            font = int(a.get("fontId", 0) or 0)
+            if fill < len(fills) and fills[fill]:
+                kinds.append("fill")
+            if font < len(fonts):
+                kinds.extend(fonts[font])
+            if kinds:
+                out[i] = "+".join(kinds)
+        return out
+
+    def check_dimensions(self, limits: Limits) -> None:
+        for name, part in self.sheet_paths.items():
+            if part not in self.names:
+                continue
+            with self.zf.open(part) as fh:
+                head = fh.read(4096).decode("utf-8", errors="replace")
+            m = re.search(r'<dimension ref="[A-Z]+\d+:([A-Z]+)(\d+)"', head)
+            if m:
+                rows, cols = int(m.group(2)), col_index(m.group(1)) + 1
+                if rows > limits.max_rows or rows * cols > limits.max_cells:
+                    raise _err("too_many_rows",
+                               f"シート「{name}」の行数・セル数が上限を超えます（{rows:,} 行 × {cols} 列）。",
+                               f"Sheet '{name}' exceeds the row/cell limit ({rows:,} x {cols}).", 413)
+
+    def inspect(self, sheet: Sheet, deadline: Deadline) -> None:
+        part = self.sheet_paths.get(sheet.name)
+        if not part or part not in self.names:
+            return
+        style_re = None
+        if self.meaning_styles:
+            alts = "|".join(str(i) for i in sorted(self.meaning_styles))
+            style_re = re.compile(rf'<c r="([A-Z]+)(\d+)"[^>]*?\bs="({alts})"')
+        cell_f_re = re.compile(r'<c r="([A-Z]+)(\d+)"[^>]*?>(?:<f\b)')
+        hidden_row_re = re.compile(r'<row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
+        row_r_re = re.compile(r'\br="(\d+)"')
+        hidden_col_re = re.compile(r'<col\b[^>]*?\bhidden="(?:1|true)"[^>]*/?>')
+        tail = b""
+        head_done = False
+        with self.zf.open(part) as fh:
+            while True:
+                chunk = fh.read(4 << 20)
+                buf = tail + chunk
+                if chunk:
+                    cut = buf.rfind(b"</row>")
+                    cut = len(buf) if cut < 0 and len(buf) > (16 << 20) else cut
+                    if cut < 0:
+                        tail = buf
+                        continue
+                    cut += 6 if buf[cut:cut + 6] == b"</row>" else 0
+                    work, tail = buf[:cut], buf[cut:]
+                else:
+                    work, tail = buf, b""
+                text = work.decode("utf-8", errors="replace")
+                if not head_done:
+                    for cm in hidden_col_re.finditer(text):
+                        a = dict(_ATTR_RE.findall(cm.group(0)))
+                        lo, hi = int(a.get("min", 1)), int(a.get("max", 1))
+                        sheet.hidden_cols.extend(range(lo - 1, min(hi, lo + 200)))
+                    head_done = "<sheetData" in text
+                for rm in hidden_row_re.finditer(text):
+                    r = row_r_re.search(rm.group(0))
+                    if r:
+                        sheet.hidden_rows.append(int(r.group(1)) - 1)
+                if "<f" in text:
+                    for fm in cell_f_re.finditer(text):
+                        sheet.formula_count += 1
+                        if len(sheet.formulas) < 1000:
+                            sheet.formulas.append((int(fm.group(2)) - 1, col_index(fm.group(1))))
+                if style_re is not None:
+                    for sm in style_re.finditer(text):
+                        cells = sheet.styled.setdefault(self.meaning_styles[int(sm.group(3))], [])
+                        if len(cells) < 5000:
+                            cells.append((int(sm.group(2)) - 1, col_index(sm.group(1))))
+                if "<drawing" in text or "<legacyDrawing" in text or "<oleObjects" in text:
+                    sheet.extras_xml = getattr(sheet, "extras_xml", "") + " ".join(
+                        re.findall(r"<(drawing|legacyDrawing|oleObject|picture)\b", text))
+                deadline.check(f"scan {sheet.name}")
+                if not chunk:
+                    break
+        sheet.inspected |= {"hidden", "formulas", "formats", "comments", "objects"}
+        # relationships of this sheet: drawings (images, charts, shapes), comments
+        rels_name = part.rsplit("/", 1)[0] + "/_rels/" + part.rsplit("/", 1)[1] + ".rels"
+        rels = self._read(rels_name)
+        for m in re.finditer(r"<Relationship\b([^>]*)/?>", rels):
+            a = dict(_ATTR_RE.findall(m.group(1)))
+            typ = a.get("Type", "").rsplit("/", 1)[-1]
+            target = a.get("Target", "")
+            target = target.lstrip("/") if target.startswith("/") else _join(part, target)
+            if typ == "comments":
+                for cm in re.finditer(r'<comment\b[^>]*\bref="([A-Z]+)(\d+)"[^>]*>(.*?)</comment>',
+                                      self._read(target), re.S):
+                    txt = _unescape(re.sub(r"<[^>]+>", "", cm.group(3)))[:200]
+                    sheet.comments.append((int(cm.group(2)) - 1, col_index(cm.group(1)), txt))
+            elif typ == "drawing":
+                drawing = self._read(target)
+                sheet.drawings += ["image"] * drawing.count("<xdr:pic>") + ["image"] * drawing.count("<xdr:pic ")
+                sheet.drawings += ["chart"] * len(re.findall(r"<c:chart\b", drawing))
+                sheet.drawings += ["shape"] * (drawing.count("<xdr:sp>") + drawing.count("<xdr:sp "))
+            elif typ in ("oleObject", "package", "image"):
+                sheet.drawings.append("ole" if typ != "image" else "image")
+
+    def extras(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if "xl/vbaProject.bin" in self.names:
+            out["vba"] = True
+        ext = [n for n in self.names if n.startswith("xl/externalLinks/") and n.endswith(".xml")]
+        if ext:
+            out["external_links"] = len(ext)
+        return out
+
+
+def _join(base_part: str, target: str) -> str:
+    parts = base_part.rsplit("/", 1)[0].split("/")
+    for seg in target.split("/"):
+        if seg == "..":
+            parts.pop()
+        elif seg and seg != ".":
+            parts.append(seg)
+    return "/".join(parts)
+
+
+def _unescape(text: str) -> str:
+    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+            .replace("&amp;", "&"))
+
+
+def col_index(letters: str) -> int:
+    """'A' → 0, 'AA' → 26."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def col_letter(index: int) -> str:
+    """0 → 'A', 26 → 'AA'."""
+    s = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        s = chr(65 + rem) + s
+    return s
+
+
+def a1(row: int, col: int) -> str:
+    return f"{col_letter(col)}{row + 1}"
+
+
+def a1_range(r0: int, c0: int, r1: int, c1: int) -> str:
+    return a1(r0, c0) if (r0, c0) == (r1, c1) else f"{a1(r0, c0)}:{a1(r1, c1)}"
+
+
+_ = zlib  # zlib errors surface through zipfile as BadZipFile / zlib.error in corrupt members
