@@ -115,9 +115,9 @@ if os.environ.get("DATABASE_REPLICA_URL"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "ui:login"
+LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "ui:dashboard"
-LOGOUT_REDIRECT_URL = "ui:login"
+LOGOUT_REDIRECT_URL = "accounts:login"
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

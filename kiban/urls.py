@@ -8,5 +8,6 @@ urlpatterns = [
     path("anon/", include("kiban.engines.anon.urls")),
     path("address/", include("kiban.engines.address.urls")),
     path("orgs/", include("kiban.orgs.urls")),
+    path("accounts/", include("kiban.accounts.urls")),
     path("", include("kiban.ui.urls")),
 ]
