@@ -9,5 +9,6 @@ urlpatterns = [
     path("address/", include("kiban.engines.address.urls")),
     path("orgs/", include("kiban.orgs.urls")),
     path("accounts/", include("kiban.accounts.urls")),
+    path("audit/", include("kiban.audit.urls")),
     path("", include("kiban.ui.urls")),
 ]

@@ -61,6 +61,7 @@ problems.install(api)
 
 api.add_router("/", "kiban.accounts.api.router")
 api.add_router("/orgs/", "kiban.orgs.api.router")
+api.add_router("/audit/", "kiban.audit.api.router")
 api.add_router("/address/", "kiban.engines.address.api.router")
 api.add_router("/tidy/", "kiban.engines.tidy.api.router")
 api.add_router("/anon/", "kiban.engines.anon.api.router")
