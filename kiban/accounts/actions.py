@@ -18,7 +18,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kiban.accounts import tokens
 from kiban.accounts.models import ApiToken, Membership, Role, User
@@ -112,10 +112,16 @@ def _clean_display_name(display_name: str) -> str:
 def _check_password(password: str, user: User, field: str = "password") -> None:
     try:
         validate_password(password, user)
-    except ValidationError as exc:
-        raise AccountsError(
-            " ".join(exc.messages), " ".join(exc.messages), field=field, rule="password_policy"
-        ) from None
+    except ValidationError:
+        # Django's validators speak the active language; the error carries both, like every KibanError.
+        messages = {}
+        for lang in ("ja", "en"):
+            with translation.override(lang):
+                try:
+                    validate_password(password, user)
+                except ValidationError as exc:
+                    messages[lang] = " ".join(exc.messages)
+        raise AccountsError(messages["ja"], messages["en"], field=field, rule="password_policy") from None
 
 
 def _is_last_admin(membership: Membership) -> bool:
