@@ -23,8 +23,8 @@ def _kind_choices() -> list[tuple[str, str]]:
     return [(k, source.KIND_LABELS_JA[k]) for k in source.KINDS]
 
 
-def _prefectures() -> list[Org]:
-    return list(Org.objects.filter(kind=source.PREFECTURE, is_active=True).only("code", "name").order_by("code"))
+def _prefectures() -> list[dict[str, str]]:
+    return list(Org.objects.filter(kind=source.PREFECTURE, is_active=True).order_by("code").values("code", "name"))
 
 
 @require_GET
