@@ -112,7 +112,7 @@ _CHOME_LONE_RE = re.compile(rf"\s*([0-9]+)(?=\s|$|[^0-9A-Za-z{_H}番号のノ之
 _NUMBER_RE = re.compile(rf"({_NUM})")
 _ALNUM_RE = re.compile(r"([A-Za-zイロハニホヘト]?[0-9]+|[A-Za-z](?![A-Za-z]))")  # 14-A22, 14-イ22, 2-3-B
 _SEP_RE = re.compile(rf"\s*(番地の|番地|番の|番|号の|号|の|ノ|之|[{_H}]|\.)\s*")
-_BUILDING_UNIT_RE = re.compile(r"\s*(?:階|F(?![a-zA-Z])|号室|号棟|号館|棟|室|番館|丁目)")
+_BUILDING_UNIT_RE = re.compile(r"(?:階|F(?![a-zA-Z])|号室|号棟|号館|棟|室|番館|丁目)")
 # 小字・地割 between the town and the number: 字宮根123, 第4地割1001, 麦生11-2 (stops at the first digit)
 _KOAZA_RE = re.compile(rf"(第?[0-9]+地割|字[^0-9{_H}\s]{{1,12}}?(?=\s*[0-9{KANJI_NUM_CHARS}])|[^0-9A-Za-z{_H}\s]{{1,12}}?(?=\s*[0-9]))")
 _JO_OMITTED_RE = re.compile(rf"([^0-9\s{_H}]{{1,8}}?)([0-9]{{1,2}})[{_H}](?=[0-9])")
