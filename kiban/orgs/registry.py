@@ -71,6 +71,9 @@ class LoadResult:
 # --------------------------------------------------------------------------------------------------------
 
 
+_FIELD_LABELS_JA = {"code": "団体コード", "prefecture": "都道府県", "parent": "上位団体", "kind": "種類", "q": "検索語"}
+
+
 def validate_code(code: str, *, field_name: str = "code") -> str:
     """The registry code for `code` (5/6-digit 団体コード or 13-digit 法人番号), or InvalidOrgCode.
 
@@ -87,9 +90,6 @@ def validate_code(code: str, *, field_name: str = "code") -> str:
             field=field_name,
             rule=exc.rule,
         ) from exc
-
-
-_FIELD_LABELS_JA = {"code": "団体コード", "prefecture": "都道府県", "parent": "上位団体", "kind": "種類", "q": "検索語"}
 
 
 def get_org(code: str, *, field_name: str = "code") -> Org:

@@ -27,8 +27,13 @@ def _prefectures() -> list[dict[str, str]]:
     return list(Org.objects.filter(kind=source.PREFECTURE, is_active=True).order_by("code").values("code", "name"))
 
 
+def _wants_partial(request: HttpRequest) -> bool:
+    """An htmx update of the results; a history restore (back button after a cache miss) needs the full page."""
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-History-Restore-Request")
+
+
 @require_GET
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
 def search(request: HttpRequest) -> HttpResponse:
     """団体検索: /orgs/?q=…&prefecture=…&kind=…&page=…"""
     q = request.GET.get("q", "")
@@ -53,7 +58,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "query_string": "&".join(f"{k}={_quote(v)}" for k, v in params.items()),
         "info": RegistryInfo.current(),
     }
-    if request.headers.get("HX-Request"):
+    if _wants_partial(request):
         # htmx swaps only 2xx answers: the partial carries the error message (role=alert) with a 200.
         return render(request, "orgs/_results.html", {**context, "htmx": True})
     status = error.status if error else 200

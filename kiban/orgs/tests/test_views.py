@@ -38,6 +38,11 @@ def test_htmx_gets_only_the_results(client, loaded):
     assert r["Vary"] and "HX-Request" in r["Vary"]
 
 
+def test_history_restore_gets_the_full_page(client, loaded):
+    r = client.get("/orgs/", {"q": "千代田"}, HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+    assert "<html" in text(r) and "千代田区" in text(r)
+
+
 def test_search_is_paged_with_labelled_links(client, loaded):
     r = client.get("/orgs/", {"prefecture": "010006"})
     body = text(r)
