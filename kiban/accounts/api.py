@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Literal
 
 from django.http import Http404, HttpRequest
-from ninja import Field, Path, Router, Schema
+from ninja import Field, Path, Router, Schema, Status
 
 from kiban.accounts import actions
 from kiban.accounts.models import ApiToken, Membership
@@ -224,7 +224,7 @@ def create_user(request: HttpRequest, payload: UserCreateIn):
         acting_user=actor(request),
         request=request,
     )
-    return 201, _membership_or_404(org, user.pk)
+    return Status(201, _membership_or_404(org, user.pk))
 
 
 @router.get("/users/{user_id}", response=UserOut, summary="利用者の詳細")
@@ -257,7 +257,7 @@ def remove_user(request: HttpRequest, user_id: int = Path(..., ge=1, le=MAX_ID))
     org = require(request, "users:write")
     membership = _membership_or_404(org, user_id)
     actions.do_remove_membership(membership, acting_user=actor(request), request=request)
-    return 204, None
+    return Status(204, None)
 
 
 # ---- tokens -----------------------------------------------------------------------------------------------------
@@ -290,7 +290,7 @@ def create_token(request: HttpRequest, payload: TokenCreateIn):
     )
     token = ApiToken.objects.select_related("user").get(pk=token.pk)
     token.secret = raw
-    return 201, token
+    return Status(201, token)
 
 
 @router.get("/tokens/{token_id}", response=TokenOut, summary="APIトークンの詳細")
