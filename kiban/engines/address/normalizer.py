@@ -105,17 +105,19 @@ _H = re.escape(HYPHENS)
 _NUM = rf"(?:[0-9]+|[{KANJI_NUM_CHARS}]+)"
 _POSTAL_RE = re.compile(rf"^(?:〒|郵便番号|T)?\s*[:：]?\s*([0-9]{{3}})\s*[{_H}]?\s*([0-9]{{4}})(?![0-9])\s*")
 _LEAD_BRACKET_RE = re.compile(r"^[(\[【「『〈《]([^)\]】」』〉》]{0,30})[)\]】」』〉》]\s*")
-_CHOME_RE = re.compile(rf"\s*({_NUM})\s*(?:丁目|町目|丁)")
+_CHOME_RE = re.compile(rf"[\s{_H}]*({_NUM})(?:丁目|町目|丁)")
 # 丁目 not written: 1-2-3 (a number and a separator before the next number) or a lone trailing number
-_CHOME_BARE_RE = re.compile(rf"\s*([0-9]+|[{KANJI_NUM_CHARS}]+)\s*[{_H}のノ之]\s*(?=[0-9{KANJI_NUM_CHARS}])")
-_CHOME_LONE_RE = re.compile(rf"\s*([0-9]+)(?=\s|$|[^0-9A-Za-z{_H}番号のノ之丁.])")
+_CHOME_BARE_RE = re.compile(
+    rf"[\s{_H}]*([0-9]+|[{KANJI_NUM_CHARS}]+)\s*(?:[{_H}のノ之.]|番地|番|号)+\s*(?=[0-9{KANJI_NUM_CHARS}])"
+)
 _NUMBER_RE = re.compile(rf"({_NUM})")
 _ALNUM_RE = re.compile(r"([A-Za-zイロハニホヘト]?[0-9]+|[A-Za-z](?![A-Za-z]))")  # 14-A22, 14-イ22, 2-3-B
-_SEP_RE = re.compile(rf"\s*(番地の|番地|番の|番|号の|号|の|ノ|之|[{_H}]|\.)\s*")
+_SEP_RE = re.compile(rf"\s*((?:番地|番|号|の|ノ|之|[{_H}]|\.)+)\s*")
 _BUILDING_UNIT_RE = re.compile(r"(?:階|F(?![a-zA-Z])|号室|号棟|号館|棟|室|番館|丁目)")
 # 小字・地割 between the town and the number: 字宮根123, 第4地割1001, 麦生11-2 (stops at the first digit)
-_KOAZA_RE = re.compile(rf"(第?[0-9]+地割|字[^0-9{_H}\s]{{1,12}}?(?=\s*[0-9{KANJI_NUM_CHARS}])|[^0-9A-Za-z{_H}\s]{{1,12}}?(?=\s*[0-9]))")
+_KOAZA_RE = re.compile(rf"(第?[0-9]+地割|字[^0-9{_H}\s]{{1,12}}?(?=\s*[0-9{KANJI_NUM_CHARS}])|[^0-9A-Za-z{_H}\s()\[\]【】「」『』〈〉《》,、.。・:;]{{1,12}}?(?=\s*[0-9]))")
 _JO_OMITTED_RE = re.compile(rf"([^0-9\s{_H}]{{1,8}}?)([0-9]{{1,2}})[{_H}](?=[0-9])")
+_STRAY_SEP_RE = re.compile(rf"^(?:(?:番地|番|号)[\s{_H}]*)+")
 _MAX_BARE_CHOME = 30  # beyond this a bare number is a 番地 (中野32-5, 柏ケ谷713-7), not a 丁目
 _STREET_MARK_RE = re.compile(
     r"(?:上る|上ル|下る|下ル|東入る|東入ル|東入|西入る|西入ル|西入|入る|入ル|上がる|下がる)(?:[0-9]{1,2}丁目)?"
@@ -492,22 +494,17 @@ class _Normalizer:
         tpos = self.tpos(end)
         chome = None
         m = _CHOME_RE.match(self.t, tpos)  # explicit 丁目
+        if not m and chome_flag:
+            # 丁目 not written: 2-1-2 is 2丁目1番2号. A lone number (小石川1) stays a 番地: reading it as 丁目
+            # would make the output (小石川1, from 小石川1番) read differently the second time.
+            m = _CHOME_BARE_RE.match(self.t, tpos)
+            if m and (number_value(m.group(1)) or 0) > _max_chome(postals):
+                m = None
         if m:
-            chome = number_value(m.group(1))
-            if chome is not None:
-                tpos = m.end()
-        elif chome_flag:
-            m = _CHOME_BARE_RE.match(self.t, tpos) or _CHOME_LONE_RE.match(self.t, tpos)
-            if m:
-                chome = number_value(m.group(1))
-                if chome is not None and chome <= _max_chome(postals):
-                    tpos = m.end()
-                else:
-                    chome = None
-        if chome is not None and 0 < chome < 100:
-            res.town = name + int_to_kanji(chome) + "丁目"
-        else:
-            chome = None
+            value = number_value(m.group(1))
+            if value is not None and 0 < value < 100:
+                chome, tpos = value, m.end()
+                res.town = name + int_to_kanji(chome) + "丁目"
         nums = self.read_rest(tpos, chome_town=True)
         if res.rest:
             res.level = 4 if nums else 3
@@ -523,7 +520,7 @@ class _Normalizer:
         """番地・号 → '1-2-3'; the rest → building. Returns the numbers read."""
         res, t = self.res, self.t
         i = tpos
-        while i < len(t) and t[i] in _LEAD_JUNK:
+        while i < len(t) and (t[i] in _LEAD_JUNK or t[i] in HYPHENS):  # 紀尾井町-1-3, 霞が関 2-1-2
             i += 1
         koaza = ""
         lead = _NUMBER_RE.match(t, i)
@@ -556,15 +553,17 @@ class _Normalizer:
             i = m.end()
             if not s:
                 break
-            if s.group(1) not in "-":
+            if s.group(1) != "-":
                 changed = True
             if not nxt:
                 # trailing 番地 / 号 / hyphen: consumed, the rest is the building
-                if s.group(1) in ("番地", "番", "号") or s.group(1) in HYPHENS:
+                if not any(ch in s.group(1) for ch in "のノ之."):
                     i = s.end()
                 break
             i = s.end()
         rest_text = t[i:].strip().lstrip(_LEAD_JUNK + HYPHENS).strip()
+        if nums:  # a stray 番地/番/号 after the number (1-番) is not a building
+            rest_text = _STRAY_SEP_RE.sub("", rest_text)
         if nums:
             res.rest = koaza + "-".join(nums)
             res.building = rest_text

@@ -51,6 +51,7 @@ _KANJI_NUM_RE = f"[{KANJI_NUM_CHARS}]+"
 COUNTERS = ("丁目", "町目", "丁", "条", "線", "地割", "番町", "番丁", "番地", "番", "号", "区")
 _COUNTER_RE = "丁目|町目|丁|条|線|地割|番町|番丁|の町"
 _KEY_NUM_RE = re.compile(rf"({_KANJI_NUM_RE}|[0-9]+)(?=(?:{_COUNTER_RE}))")
+_CHOME_TYPO_RE = re.compile(r"(?<=[0-9])町目")  # 一町目 written for 一丁目 (上尾市壱丁目)
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff0-\uffff]")
 _SPACE_RE = re.compile(r"\s+")
 
@@ -131,7 +132,7 @@ def key(name: str) -> str:
     before counters, no spaces, 町目 read as 丁目."""
     k = fold(prepare(name)).replace(" ", "")
     k = _KEY_NUM_RE.sub(_num_key, k)
-    return k.replace("町目", "丁目") if "町目" in k else k
+    return _CHOME_TYPO_RE.sub("丁目", k) if "町目" in k else k
 
 
 def keyed_with_map(folded: str) -> tuple[str, list[int] | None]:
@@ -154,6 +155,6 @@ def keyed_with_map(folded: str) -> tuple[str, list[int] | None]:
     pos.extend(range(last, len(folded)))
     text = "".join(out)
     if "町目" in text:  # same length replacement keeps the map
-        text = text.replace("町目", "丁目")
+        text = _CHOME_TYPO_RE.sub("丁目", text)
     pos.append(len(folded))
     return text, pos
