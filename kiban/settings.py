@@ -37,6 +37,9 @@ SECRET_KEY = os.environ.get("SECRET_KEY", _DEMO_SECRET)
 USING_DEMO_SECRET = SECRET_KEY == _DEMO_SECRET
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+# Reverse proxies in front of the app whose X-Forwarded-For is believed (client IPs in the audit log, rate
+# limits). 0 = use REMOTE_ADDR only, so a client cannot pick the IP that gets logged.
+KIBAN_TRUSTED_PROXY_COUNT = int(os.environ.get("KIBAN_TRUSTED_PROXY_COUNT", "0"))
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -67,16 +66,6 @@ def entry_row(entry: AuditEntry, org_code: str = "") -> list[Any]:
         entry.prev_hash,
         entry.hash,
     ]
-
-
-def export_queryset(org, *, since: datetime | None = None, until: datetime | None = None):
-    """One body's entries in seq order, optionally from `since` (inclusive) to `until` (exclusive)."""
-    qs = AuditEntry.objects.for_org(org).order_by("seq")
-    if since is not None:
-        qs = qs.filter(time__gte=since)
-    if until is not None:
-        qs = qs.filter(time__lt=until)
-    return qs
 
 
 class _Echo:

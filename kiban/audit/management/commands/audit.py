@@ -10,31 +10,31 @@ from __future__ import annotations
 import json
 import re
 import sys
-from datetime import datetime, time
+from datetime import date, datetime
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from kiban.audit.export import export_queryset, iter_csv
+from kiban.audit.export import iter_csv
+from kiban.audit.queries import filter_entries, org_entries
 from kiban.audit.verify import verify_chain
 from kiban.core.errors import KibanError
 
 _ANCHOR_RE = re.compile(r"^(\d+):([0-9a-f]{64})$")
 
 
-def parse_when(value: str, option: str) -> datetime:
-    """A date (midnight, Japan time) or an ISO datetime; CommandError in Japanese otherwise."""
+def parse_when(value: str, option: str) -> date | datetime:
+    """A date (a whole day, Japan time) or an ISO datetime; CommandError in Japanese otherwise."""
+    # Date first: parse_datetime would also read "2026-04-01", as midnight, and --until would lose the day.
+    day = parse_date(value) if len(value.strip()) == 10 else None
+    if day is not None:
+        return day
     parsed = parse_datetime(value)
     if parsed is None:
-        day = parse_date(value)
-        if day is None:
-            raise CommandError(f"{option} の日付 {value!r} を読めません。2026-04-01 の形で指定してください。")
-        parsed = datetime.combine(day, time.min)
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)  # settings.TIME_ZONE = Asia/Tokyo
-    return parsed
+        raise CommandError(f"{option} の日付 {value!r} を読めません。2026-04-01 の形で指定してください。")
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
 class Command(BaseCommand):
@@ -52,7 +52,7 @@ class Command(BaseCommand):
         export = sub.add_parser("export", help="団体の監査記録を CSV で標準出力に書く")
         export.add_argument("--org", required=True, help="団体コード（5桁・6桁）または法人番号")
         export.add_argument("--since", help="この日時以降（例 2026-04-01）")
-        export.add_argument("--until", help="この日時より前")
+        export.add_argument("--until", help="この日まで（当日を含む）、または日時（その時刻より前）")
         export.add_argument("--bom", action="store_true", help="Excel 用に BOM を付ける")
 
         head = sub.add_parser("head", help="最新の通番とハッシュを表示する（外部保管用アンカー）")
@@ -99,11 +99,12 @@ class Command(BaseCommand):
             body = get_org(org, field_name="org")
         except KibanError as exc:
             raise CommandError(exc.message("ja")) from None
-        entries = export_queryset(
-            body,
+        # The same filters, with the same meaning, as the viewer's CSV button.
+        entries = filter_entries(
+            org_entries(body),
             since=parse_when(since, "--since") if since else None,
             until=parse_when(until, "--until") if until else None,
-        )
+        ).order_by("seq")
         for chunk in iter_csv(entries.iterator(chunk_size=2000), body.code, bom=bom):
             self.stdout.write(chunk, ending="")
 
