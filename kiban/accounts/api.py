@@ -8,6 +8,8 @@
     DELETE /api/v1/users/{id}             remove from the acting body         (users:write)
     GET    /api/v1/tokens                 API tokens of the acting body       (tokens:read)
     POST   /api/v1/tokens                 create; the secret is in this response only (tokens:write)
+
+The two POSTs accept an `Idempotency-Key` header (kiban.api.idempotency): a retry gets the first answer.
     GET    /api/v1/tokens/{id}                                                (tokens:read)
     DELETE /api/v1/tokens/{id}            revoke (idempotent)                 (tokens:write)
 
@@ -19,13 +21,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest
 from ninja import Field, Path, Router, Schema, Status
 
 from kiban.accounts import actions
-from kiban.accounts.models import ApiToken, Membership
+from kiban.accounts.models import ApiToken, Membership, User
 from kiban.accounts.scopes import all_scopes, scopes_for_role
 from kiban.api.auth import actor, require
+from kiban.api.idempotency import idempotent
 from kiban.api.pagination import paginated
 from kiban.core import tenancy
 
@@ -75,26 +79,6 @@ class UserOut(Schema):
     role: RoleName
     is_active: bool
 
-    @staticmethod
-    def resolve_id(m: Membership) -> int:
-        return m.user_id
-
-    @staticmethod
-    def resolve_username(m: Membership) -> str:
-        return m.user.username
-
-    @staticmethod
-    def resolve_display_name(m: Membership) -> str:
-        return m.user.display_name
-
-    @staticmethod
-    def resolve_email(m: Membership) -> str:
-        return m.user.email
-
-    @staticmethod
-    def resolve_is_active(m: Membership) -> bool:
-        return m.user.is_active
-
 
 class UserCreateIn(Schema):
     username: str = Field(..., min_length=1, max_length=150, description="ユーザー名 (文字・数字・@.+-_)")
@@ -127,17 +111,20 @@ class TokenOut(Schema):
     revoked_at: datetime | None
     last_used_at: datetime | None
 
+    # Also validated from a stored dict (an Idempotency-Key replay), where the values are already plain.
     @staticmethod
-    def resolve_status(t: ApiToken) -> str:
-        return t.status()
+    def resolve_status(t: ApiToken | dict) -> str:
+        return t["status"] if isinstance(t, dict) else t.status()
 
     @staticmethod
-    def resolve_created_by(t: ApiToken) -> str:
-        return t.user.username
+    def resolve_created_by(t: ApiToken | dict) -> str:
+        return t["created_by"] if isinstance(t, dict) else t.user.username
 
 
 class TokenCreatedOut(TokenOut):
-    secret: str = Field(..., description="トークン本体。この応答でのみ表示され、再表示はできません")
+    secret: str | None = Field(
+        ..., description="トークン本体。この応答でのみ表示され、再表示はできません (Idempotency-Key による再送では null)"
+    )
 
 
 class TokenCreateIn(Schema):
@@ -197,6 +184,18 @@ def list_scopes(request: HttpRequest):
 # ---- users ------------------------------------------------------------------------------------------------------
 
 
+def users_of(org) -> QuerySet[User]:
+    """The users of `org`, each with `role` = their role there (one membership per user and body)."""
+    return User.objects.filter(memberships__org=org).annotate(role=F("memberships__role"))
+
+
+def _user_or_404(org, user_id: int) -> User:
+    user = users_of(org).filter(pk=user_id).first()
+    if user is None:
+        raise Http404
+    return user
+
+
 def _membership_or_404(org, user_id: int) -> Membership:
     membership = Membership.objects.for_org(org).select_related("user", "org").filter(user_id=user_id).first()
     if membership is None:
@@ -205,32 +204,37 @@ def _membership_or_404(org, user_id: int) -> Membership:
 
 
 @router.get("/users", response=list[UserOut], summary="団体の利用者一覧")
-@paginated(ordering=("user__username",))
+@paginated(ordering=("username",))
 def list_users(request: HttpRequest):
     org = require(request, "users:read")
-    return Membership.objects.for_org(org).select_related("user")
+    return users_of(org)
 
 
 @router.post("/users", response={201: UserOut}, summary="利用者の登録")
 def create_user(request: HttpRequest, payload: UserCreateIn):
+    """Create a user in the acting body. Send an Idempotency-Key header to make retries safe."""
     org = require(request, "users:write")
-    user = actions.do_create_user(
-        org=org,
-        username=payload.username,
-        role=payload.role,
-        email=payload.email,
-        display_name=payload.display_name,
-        password=payload.password,
-        acting_user=actor(request),
-        request=request,
-    )
-    return Status(201, _membership_or_404(org, user.pk))
+
+    def create() -> tuple[int, dict]:
+        user = actions.do_create_user(
+            org=org,
+            username=payload.username,
+            role=payload.role,
+            email=payload.email,
+            display_name=payload.display_name,
+            password=payload.password,
+            acting_user=actor(request),
+            request=request,
+        )
+        return 201, UserOut.from_orm(_user_or_404(org, user.pk)).model_dump(mode="json")
+
+    return idempotent(request, org, create)
 
 
 @router.get("/users/{user_id}", response=UserOut, summary="利用者の詳細")
 def get_user(request: HttpRequest, user_id: int = Path(..., ge=1, le=MAX_ID)):
     org = require(request, "users:read")
-    return _membership_or_404(org, user_id)
+    return _user_or_404(org, user_id)
 
 
 @router.patch("/users/{user_id}", response=UserOut, summary="利用者の変更 (役割・利用停止など)")
@@ -249,7 +253,7 @@ def update_user(request: HttpRequest, payload: UserPatchIn, user_id: int = Path(
         actions.do_deactivate_user(membership.user, org=org, acting_user=who, request=request)
     elif payload.is_active is True:
         actions.do_reactivate_user(membership.user, org=org, acting_user=who, request=request)
-    return _membership_or_404(org, user_id)
+    return _user_or_404(org, user_id)
 
 
 @router.delete("/users/{user_id}", response={204: None}, summary="団体からの所属解除")
@@ -278,19 +282,23 @@ def list_tokens(request: HttpRequest):
 
 @router.post("/tokens", response={201: TokenCreatedOut}, summary="APIトークンの発行")
 def create_token(request: HttpRequest, payload: TokenCreateIn):
-    """The secret is in this response only; it is stored hashed and cannot be shown again."""
+    """The secret is in this response only; it is stored hashed and cannot be shown again. A retry with the
+    same Idempotency-Key answers the same token with `secret: null` instead of creating a second one."""
     org = require(request, "tokens:write")
-    token, raw = actions.do_create_api_token(
-        org=org,
-        name=payload.name,
-        scopes=payload.scopes,
-        expires_in_days=payload.expires_in_days,
-        acting_user=actor(request),
-        request=request,
-    )
-    token = ApiToken.objects.select_related("user").get(pk=token.pk)
-    token.secret = raw
-    return Status(201, token)
+
+    def create() -> tuple[int, dict]:
+        token, raw = actions.do_create_api_token(
+            org=org,
+            name=payload.name,
+            scopes=payload.scopes,
+            expires_in_days=payload.expires_in_days,
+            acting_user=actor(request),
+            request=request,
+        )
+        token = ApiToken.objects.select_related("user").get(pk=token.pk)
+        return 201, {**TokenOut.from_orm(token).model_dump(mode="json"), "secret": raw}
+
+    return idempotent(request, org, create, secret_fields=["secret"])
 
 
 @router.get("/tokens/{token_id}", response=TokenOut, summary="APIトークンの詳細")
