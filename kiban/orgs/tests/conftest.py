@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from kiban.orgs.registry import LoadResult, load_registry
+from kiban.orgs.actions import LoadResult, load_registry
 
 
 @pytest.fixture(scope="package")
