@@ -15,11 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import time as _time
-from dataclasses import dataclass, field
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connections, router
+from django.db import DatabaseError, connections, router
 
 from kiban.audit.chain import GENESIS_HASH, canonical_time, fast_payload, sqlite_time_text
 from kiban.audit.models import AuditChainHead, AuditEntry
@@ -35,6 +35,7 @@ REASONS_JA = {
     "head_missing": "連鎖の先頭記録がありません（通番 {seq} まで確認済み）。",
     "anchor": "通番 {seq} のハッシュが保管済みのアンカーと一致しません（記録が書き換えられています）。",
     "anchor_missing": "アンカーの通番 {seq} の記録がありません（記録が削除されています）。",
+    "unreadable": "通番 {seq} 以降の記録を読み取れません（データベースが直接書き換えられています）。",
 }
 REASONS_EN = {
     "missing": "entry seq {seq} is missing (deleted, or a seq was rewritten)",
@@ -47,6 +48,7 @@ REASONS_EN = {
     "head_missing": "the chain head is missing (checked up to seq {seq})",
     "anchor": "entry seq {seq}: hash differs from the stored anchor (edited)",
     "anchor_missing": "the anchor's entry seq {seq} is missing (deleted)",
+    "unreadable": "entries from seq {seq} on cannot be read (the database was written to directly)",
 }
 
 # Column order of a streamed row (model field names; their columns are looked up in _meta).
@@ -114,8 +116,8 @@ def _fail(result: VerifyResult, reason: str, seq: int, entry_id: int | None, sta
     return result
 
 
-def _batches(alias: str, upto: int | None, batch_size: int) -> Iterator[list[tuple]]:
-    """Rows of _COLUMNS in seq order, `batch_size` at a time, up to seq `upto` (None: all).
+def _select(alias: str, columns_sql: str, upto: int | None, batch_size: int) -> Iterator[list[tuple]]:
+    """`columns_sql` (whose 2nd column is seq) of entries in seq order, `batch_size` rows at a time.
 
     Raw keyset paging (seq > last ORDER BY seq LIMIT n): streams on every backend without a server-side
     cursor or a long transaction, costs the same at seq 1 and seq 1,000,000, and skips Django's per-row
@@ -123,14 +125,8 @@ def _batches(alias: str, upto: int | None, batch_size: int) -> Iterator[list[tup
     """
     connection = connections[alias]
     qn = connection.ops.quote_name
-    meta = AuditEntry._meta
-    columns = [qn(meta.get_field(name).column) for name in _FIELD_NAMES]
-    if connection.vendor == "sqlite":
-        # As stored text: skips the sqlite3 module's datetime converter (a Python call per row).
-        columns[_FIELD_NAMES.index("time")] = f"CAST({columns[_FIELD_NAMES.index('time')]} AS TEXT)"
-    columns = ", ".join(columns)
-    seq = qn(meta.get_field("seq").column)
-    sql = f"SELECT {columns} FROM {qn(meta.db_table)} WHERE {seq} > %s"
+    seq = qn(AuditEntry._meta.get_field("seq").column)
+    sql = f"SELECT {columns_sql} FROM {qn(AuditEntry._meta.db_table)} WHERE {seq} > %s"
     if upto is not None:
         sql += f" AND {seq} <= %s"
     sql += f" ORDER BY {seq} LIMIT %s"
@@ -145,6 +141,111 @@ def _batches(alias: str, upto: int | None, batch_size: int) -> Iterator[list[tup
             if len(rows) < batch_size:
                 return
             last = rows[-1][1]
+
+
+def _columns(alias: str) -> list[str]:
+    qn = connections[alias].ops.quote_name
+    return [qn(AuditEntry._meta.get_field(name).column) for name in _FIELD_NAMES]
+
+
+def _generic_sql(alias: str) -> str:
+    """All of _FIELD_NAMES; `time` as text on SQLite (skips the sqlite3 module's datetime converter)."""
+    columns = _columns(alias)
+    if connections[alias].vendor == "sqlite":
+        i = _FIELD_NAMES.index("time")
+        columns[i] = f"CAST({columns[i]} AS TEXT)"
+    return ", ".join(columns)
+
+
+def _sqlite_payload_sql(alias: str) -> str:
+    """id, seq, prev_hash, hash and the canonical JSON built by SQLite itself (json_quote is C).
+
+    Python then creates 5 objects a row instead of 16 and hashes one string: ~3x faster. It is only an
+    accelerator: a row whose SQL-built payload does not hash right is re-checked in Python (`_python_hash`),
+    so a difference between SQLite's and Python's string escaping can never raise a false alarm. It cannot
+    hide an edit either: json_quote is injective, and quotes text but not numbers or NULL, so a changed
+    value or type always changes the payload. A value SQLite cannot build (an odd time) gives NULL and goes
+    to Python too.
+    """
+    c = dict(zip(_FIELD_NAMES, _columns(alias), strict=True))
+    t = c["time"]
+    time_sql = (
+        f"CASE WHEN typeof({t}) = 'text' AND length({t}) = 26 THEN substr({t}, 1, 10) || 'T' || substr({t}, 12)"
+        f" || '+00:00' WHEN typeof({t}) = 'text' AND length({t}) = 19 THEN substr({t}, 1, 10) || 'T'"
+        f" || substr({t}, 12) || '.000000+00:00' END"
+    )
+    q = {name: f"json_quote({c[name]})" for name in c}
+    payload = (
+        f"""'{{"action":' || {q["action"]} || ',"actor_label":' || {q["actor_label"]}"""
+        f""" || ',"actor_token_prefix":' || {q["actor_token_prefix"]} || ',"actor_user_id":' || {q["actor_user_id"]}"""
+        f""" || ',"changes":' || CASE WHEN typeof({c["changes"]}) = 'text' THEN {c["changes"]} END"""
+        f""" || ',"ip":' || {q["ip"]} || ',"org_id":' || {q["org_id"]} || ',"request_id":' || {q["request_id"]}"""
+        f""" || ',"seq":' || {q["seq"]} || ',"target_id":' || {q["target_id"]}"""
+        f""" || ',"target_repr":' || {q["target_repr"]} || ',"target_type":' || {q["target_type"]}"""
+        f""" || ',"time":"' || ({time_sql}) || '"}}'"""
+    )
+    return f'{c["id"]}, {c["seq"]}, {c["prev_hash"]}, {c["hash"]}, {payload}'
+
+
+_encode = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False, check_circular=False
+).encode
+
+
+def _hash_row(row: tuple, prev_hash: str, on_sqlite: bool) -> str | None:
+    """SHA-256 of prev_hash + canonical JSON of a row of _FIELD_NAMES, or None when a stored value has a
+    type Django never writes there (the row was changed behind its back)."""
+    (_, seq, time, actor_user_id, actor_token_prefix, actor_label, org_id, action,
+     target_type, target_id, target_repr, changes, request_id, ip, _, _) = row  # fmt: skip
+    try:
+        if on_sqlite:
+            # Stored by CanonicalJSONEncoder: the text is the canonical JSON itself.
+            time_text = sqlite_time_text(time) if type(time) is str else canonical_time(time)
+            if type(changes) is not str:
+                raise TypeError("changes is not text")
+            changes_text = changes
+        else:
+            # jsonb re-formats what it stores: parse and re-encode canonically.
+            time_text = canonical_time(time)
+            changes_text = _encode(json.loads(changes) if isinstance(changes, str | bytes) else changes)
+        payload = fast_payload(
+            seq, time_text, actor_user_id, actor_token_prefix, actor_label, org_id, action,
+            target_type, target_id, target_repr, changes_text, request_id, ip,
+        )  # fmt: skip
+        return hashlib.sha256((prev_hash + payload).encode()).hexdigest()
+    except (TypeError, ValueError, AttributeError, UnicodeError):
+        return None
+
+
+def _python_hash(alias: str, entry_id: int, prev_hash: str) -> str | None:
+    """The Python check of one row (the SQLite accelerator's second opinion)."""
+    qn = connections[alias].ops.quote_name
+    sql = f"SELECT {_generic_sql(alias)} FROM {qn(AuditEntry._meta.db_table)} WHERE {qn('id')} = %s"
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, [entry_id])
+        row = cursor.fetchone()
+    return None if row is None else _hash_row(row, prev_hash, connections[alias].vendor == "sqlite")
+
+
+def _first_unreadable(alias: str, from_seq: int, limit: int) -> tuple[int, int | None]:
+    """(seq, id) of the first row from `from_seq` that cannot be read, one row at a time."""
+    connection = connections[alias]
+    qn = connection.ops.quote_name
+    table, seq_col = qn(AuditEntry._meta.db_table), qn("seq")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {qn('id')}, {seq_col} FROM {table} WHERE {seq_col} >= %s ORDER BY {seq_col} LIMIT %s",
+            [from_seq, limit],
+        )
+        candidates = cursor.fetchall()
+    for entry_id, seq in candidates:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {_generic_sql(alias)} FROM {table} WHERE {qn('id')} = %s", [entry_id])
+                cursor.fetchall()
+        except (DatabaseError, UnicodeError):
+            return seq, entry_id
+    return from_seq, None
 
 
 def verify_chain(
@@ -163,58 +264,52 @@ def verify_chain(
     head = AuditChainHead.objects.using(alias).filter(pk=1).values_list("seq", "hash").first()
     result = VerifyResult(ok=True)
     on_sqlite = connections[alias].vendor == "sqlite"
+    upto = head[0] if head is not None else None  # later appends are checked next time
 
-    # Local names: this loop runs a million times and global look-ups add up.
-    encode = json.JSONEncoder(
-        ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False, check_circular=False
-    ).encode
-    loads = json.loads
-    sha256 = hashlib.sha256
-    payload_of = fast_payload
+    sha256 = hashlib.sha256  # local names: this loop runs a million times
     expected_seq = 1
     prev_hash = GENESIS_HASH
     anchor_seq, anchor_hash = anchor if anchor else (None, None)
     anchor_seen = False
 
-    # Only what existed when we started: later appends are checked next time.
-    for rows in _batches(alias, head[0] if head is not None else None, batch_size):
-        for (
-            entry_id, seq, time, actor_user_id, actor_token_prefix, actor_label, org_id, action,
-            target_type, target_id, target_repr, changes, request_id, ip, stored_prev, stored_hash,
-        ) in rows:  # fmt: skip
-            if seq != expected_seq:
-                if type(seq) is int and seq > expected_seq:
-                    return _fail(result, "missing", expected_seq, None, started)
-                return _fail(result, "bad_seq", seq, entry_id, started)
-            if stored_prev != prev_hash:
-                return _fail(result, "prev_hash", seq, entry_id, started)
-            try:
+    if on_sqlite:
+        batches = _select(alias, _sqlite_payload_sql(alias), upto, batch_size)
+    else:
+        batches = _select(alias, _generic_sql(alias), upto, batch_size)
+    try:
+        for rows in batches:
+            for row in rows:
+                entry_id, seq = row[0], row[1]
                 if on_sqlite:
-                    # Stored by CanonicalJSONEncoder: the text is the canonical JSON itself.
-                    time_text = sqlite_time_text(time) if type(time) is str else canonical_time(time)
-                    changes_text = changes
-                    if type(changes_text) is not str:
-                        raise TypeError("changes is not text")
+                    stored_prev, stored_hash, payload = row[2], row[3], row[4]
                 else:
-                    time_text = canonical_time(time)
-                    changes_text = encode(loads(changes) if isinstance(changes, str | bytes) else changes)
-                payload = payload_of(
-                    seq, time_text, actor_user_id, actor_token_prefix, actor_label, org_id, action,
-                    target_type, target_id, target_repr, changes_text, request_id, ip,
-                )  # fmt: skip
-                computed = sha256((prev_hash + payload).encode()).hexdigest()
-            except (TypeError, ValueError, AttributeError):
-                # A value of a type Django never writes there: the row was changed behind its back.
-                computed = None
-            if computed != stored_hash:
-                return _fail(result, "hash", seq, entry_id, started)
-            if seq == anchor_seq:
-                anchor_seen = True
-                if stored_hash != anchor_hash:
-                    return _fail(result, "anchor", seq, entry_id, started)
-            prev_hash = stored_hash
-            expected_seq = seq + 1
-        result.checked = expected_seq - 1
+                    stored_prev, stored_hash = row[14], row[15]
+                if seq != expected_seq:
+                    if type(seq) is int and seq > expected_seq:
+                        return _fail(result, "missing", expected_seq, None, started)
+                    return _fail(result, "bad_seq", seq, entry_id, started)
+                if stored_prev != prev_hash:
+                    return _fail(result, "prev_hash", seq, entry_id, started)
+                if on_sqlite:
+                    ok = payload is not None and sha256((prev_hash + payload).encode()).hexdigest() == stored_hash
+                    if not ok:
+                        ok = _python_hash(alias, entry_id, prev_hash) == stored_hash
+                else:
+                    ok = _hash_row(row, prev_hash, False) == stored_hash
+                if not ok:
+                    return _fail(result, "hash", seq, entry_id, started)
+                if seq == anchor_seq:
+                    anchor_seen = True
+                    if stored_hash != anchor_hash:
+                        return _fail(result, "anchor", seq, entry_id, started)
+                prev_hash = stored_hash
+                expected_seq = seq + 1
+            result.checked = expected_seq - 1
+    except (DatabaseError, UnicodeError):
+        # Bytes that are not text where text belongs: the database was written to behind Django's back.
+        bad_seq, bad_id = _first_unreadable(alias, expected_seq, batch_size)
+        return _fail(result, "unreadable", bad_seq, bad_id, started)
+
     last_seq = expected_seq - 1
     result.last_seq = last_seq
     result.head_hash = prev_hash
