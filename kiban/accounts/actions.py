@@ -65,7 +65,7 @@ def _clean_role(role: str) -> str:
     return role
 
 
-def _clean_username(username: str) -> str:
+def clean_username(username: str) -> str:
     username = (username or "").strip()
     if not username:
         raise AccountsError("ユーザー名を入力してください。", "username is required.", field="username", rule="required")
@@ -162,7 +162,7 @@ def do_create_user(
     """利用者の登録: a new user, member of `org` with `role`. Without a password the user cannot sign in
     until one is set (an unusable password, not an empty one)."""
     _require_admin(acting_user, org)
-    username = _clean_username(username)
+    username = clean_username(username)
     email = _clean_email(email)
     display_name = _clean_display_name(display_name)
     role = _clean_role(role)

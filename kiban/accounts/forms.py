@@ -8,6 +8,7 @@ on the field they name.
 from __future__ import annotations
 
 from django import forms
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from kiban.accounts import actions
@@ -76,6 +77,13 @@ class UserCreateForm(AccessibleForm):
         help_text=_("10文字以上。空欄の場合、パスワードが設定されるまでログインできません。"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
+
+    def clean_username(self) -> str:
+        # The same rule as the API's (kiban.accounts.actions), so that the form names every error at once.
+        try:
+            return actions.clean_username(self.cleaned_data["username"])
+        except KibanError as exc:
+            raise forms.ValidationError(exc.message(translation.get_language() or "ja")) from None
 
 
 class RoleForm(AccessibleForm):

@@ -77,7 +77,8 @@ def test_create_user_errors_name_the_field_and_keep_input(client, alice, charlie
     r = client.post("/accounts/users/new/", {"username": "bad name!", "email": "not-an-email", "role": "staff"})
     html = r.content.decode()
     assert r.status_code == 200
-    assert "id_email-error" in html and 'value="bad name!"' in html
+    # Every error at once, each on its field, and what was typed is kept.
+    assert "id_email-error" in html and "id_username-error" in html and 'value="bad name!"' in html
     r = client.post("/accounts/users/new/", {"username": "bad name!", "role": "staff"})
     assert "ユーザー名には文字・数字と @ . + - _ のみ使えます。" in r.content.decode()
     # A username taken in another body: refused without saying where.
