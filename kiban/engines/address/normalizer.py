@@ -90,7 +90,10 @@ class AddressResult:
     @property
     def address(self) -> str:
         """The normalised address as one string (建物名 after a space)."""
-        head = "".join(x for x in (self.pref, self.city, self.street, self.town) if x) + self.rest
+        head = "".join(x for x in (self.pref, self.city, self.street, self.town) if x)
+        if self.rest:
+            # text that is not a house number is set apart, so that it cannot merge with the name before it
+            head += self.rest if self.rest[0].isascii() and self.rest[0].isalnum() else " " + self.rest
         return f"{head} {self.building}".strip() if self.building else head
 
     def as_dict(self) -> dict:
@@ -108,11 +111,12 @@ _LEAD_BRACKET_RE = re.compile(r"^[(\[【「『〈《]([^)\]】」』〉》]{0,30
 _CHOME_RE = re.compile(rf"[\s{_H}]*({_NUM})(?:丁目|町目|丁)")
 # 丁目 not written: 1-2-3 (a number and a separator before the next number) or a lone trailing number
 _CHOME_BARE_RE = re.compile(
-    rf"[\s{_H}]*([0-9]+|[{KANJI_NUM_CHARS}]+)\s*(?:[{_H}のノ之.]|番地|番|号)+\s*(?=[0-9{KANJI_NUM_CHARS}])"
+    rf"[\s{_H}]*([0-9]+|[{KANJI_NUM_CHARS}]+)\s*(?:(?:[{_H}のノ之丿.]|丁目|番地|番|号)\s*)+(?=[0-9{KANJI_NUM_CHARS}])"
 )
 _NUMBER_RE = re.compile(rf"({_NUM})")
 _ALNUM_RE = re.compile(r"([A-Za-zイロハニホヘト]?[0-9]+|[A-Za-z](?![A-Za-z]))")  # 14-A22, 14-イ22, 2-3-B
-_SEP_RE = re.compile(rf"\s*((?:番地|番|号|の|ノ|之|[{_H}]|\.)+)\s*")
+_SEP_RE = re.compile(rf"\s*((?:(?:丁目|番地|番|号|の|ノ|之|丿|[{_H}]|\.)\s*)+)")
+_LETTER_FIRST_RE = re.compile(rf"([A-Za-z])(?=\s*[{_H}]\s*[0-9])")  # 上町A-5
 _BUILDING_UNIT_RE = re.compile(r"(?:階|F(?![a-zA-Z])|号室|号棟|号館|棟|室|番館|丁目)")
 # 小字・地割 between the town and the number: 字宮根123, 第4地割1001, 麦生11-2 (stops at the first digit)
 _KOAZA_RE = re.compile(rf"(第?[0-9]+地割|字[^0-9{_H}\s]{{1,12}}?(?=\s*[0-9{KANJI_NUM_CHARS}])|[^0-9A-Za-z{_H}\s()\[\]【】「」『』〈〉《》,、.。・:;]{{1,12}}?(?=\s*[0-9]))")
@@ -124,6 +128,8 @@ _STREET_MARK_RE = re.compile(
 )
 _HOUSE_NUMBER_RE = re.compile(r"[0-9]+(?![0-9]|条|丁目|筋目|丁|番町|軒)")
 _LEAD_JUNK = " ,、。・:：;；"
+# between the town and the house number: spaces, punctuation, hyphens (紀尾井町-1-3), の (旭市ハの74-2)
+_LEAD_RE = re.compile(rf"[{re.escape(_LEAD_JUNK)}{_H}]*(?:[のノ]\s*(?=[0-9]))?")
 
 
 def _longest(d: dict, s: str, pos: int, maxlen: int):
@@ -491,9 +497,11 @@ class _Normalizer:
             res.corrections.append(Correction(kind, written, name))
         res.town = name
         res.level = 3
-        tpos = self.tpos(end)
+        tpos = _LEAD_RE.match(self.t, self.tpos(end)).end()
         chome = None
-        m = _CHOME_RE.match(self.t, tpos)  # explicit 丁目
+        # An explicit 丁目 always belongs to the town: KEN_ALL's `chome` flag is false for many towns that
+        # have 丁目 in part (下作延, 二子 …), so it only decides a bare 2-1-2.
+        m = _CHOME_RE.match(self.t, tpos)
         if not m and chome_flag:
             # 丁目 not written: 2-1-2 is 2丁目1番2号. A lone number (小石川1) stays a 番地: reading it as 丁目
             # would make the output (小石川1, from 小石川1番) read differently the second time.
@@ -504,7 +512,17 @@ class _Normalizer:
             value = number_value(m.group(1))
             if value is not None and 0 < value < 100:
                 chome, tpos = value, m.end()
-                res.town = name + int_to_kanji(chome) + "丁目"
+                # 堺市 writes 三丁 (not 三丁目): keep 丁 when that is what was written
+                counter = "丁" if m.group(0).endswith("丁") else "丁目"
+                res.town = name + int_to_kanji(chome) + counter
+        if chome is None and not res.street:  # 京都: 役人町中立売通堀川西入260 (town before the street)
+            kend = end
+            while kend < len(self.k) and self.k[kend] == " ":
+                kend += 1
+            street_end = self.street_end(kend)
+            if street_end:
+                res.street = self.t[self.tpos(kend): self.tpos(street_end)].strip()
+                tpos = self.tpos(street_end)
         nums = self.read_rest(tpos, chome_town=True)
         if res.rest:
             res.level = 4 if nums else 3
@@ -520,11 +538,13 @@ class _Normalizer:
         """番地・号 → '1-2-3'; the rest → building. Returns the numbers read."""
         res, t = self.res, self.t
         i = tpos
-        while i < len(t) and (t[i] in _LEAD_JUNK or t[i] in HYPHENS):  # 紀尾井町-1-3, 霞が関 2-1-2
-            i += 1
+        i = _LEAD_RE.match(t, i).end()
         koaza = ""
         lead = _NUMBER_RE.match(t, i)
-        m = None if lead and number_value(lead.group(1)) is not None else _KOAZA_RE.match(t, i)
+        lead_is_number = bool(lead) and number_value(lead.group(1)) is not None and (
+            lead.group(1).isascii() or lead.end() == len(t) or t[lead.end()] == " "
+            or bool(_SEP_RE.match(t, lead.end())) or bool(_BUILDING_UNIT_RE.match(t, lead.end())))
+        m = None if lead_is_number else _KOAZA_RE.match(t, i)  # 二ツ堤45-24: 二 is part of a name
         if m:
             koaza = m.group(1)
             i = m.end()
@@ -533,15 +553,16 @@ class _Normalizer:
         nums: list[str] = []
         changed = False
         while i < len(t) and len(nums) < 6:
-            m = _NUMBER_RE.match(t, i) or (_ALNUM_RE.match(t, i) if nums else None)
+            m = _NUMBER_RE.match(t, i) or (_ALNUM_RE.match(t, i) if nums else _LETTER_FIRST_RE.match(t, i))
             if not m:
                 break
             token = m.group(1)
             value = number_value(token)
-            if value is None and not nums:
+            if value is None and not (nums or token.isascii()):
                 break
-            if _BUILDING_UNIT_RE.match(t, m.end()):
-                break  # 5階, 301号室: part of the building
+            unit = _BUILDING_UNIT_RE.match(t, m.end())
+            if unit and not (unit.group(0) == "丁目" and chome_town and not nums):
+                break  # 5階, 301号室: part of the building (丁目 after a town without 丁目: 紀尾井町1丁目3 → 1-3)
             s = _SEP_RE.match(t, m.end())
             nxt = (_NUMBER_RE.match(t, s.end()) or _ALNUM_RE.match(t, s.end())) if s else None
             after = s.end() if s else m.end()
@@ -553,15 +574,15 @@ class _Normalizer:
             i = m.end()
             if not s:
                 break
-            if s.group(1) != "-":
+            if s.group(1).strip() != "-":
                 changed = True
             if not nxt:
                 # trailing 番地 / 号 / hyphen: consumed, the rest is the building
-                if not any(ch in s.group(1) for ch in "のノ之."):
+                if not any(ch in s.group(1) for ch in "のノ之丿."):
                     i = s.end()
                 break
             i = s.end()
-        rest_text = t[i:].strip().lstrip(_LEAD_JUNK + HYPHENS).strip()
+        rest_text = t[i:].strip().lstrip(" ," + HYPHENS).strip()  # 6-1・2 keeps its ・
         if nums:  # a stray 番地/番/号 after the number (1-番) is not a building
             rest_text = _STRAY_SEP_RE.sub("", rest_text)
         if nums:
