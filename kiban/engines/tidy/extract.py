@@ -22,6 +22,13 @@ FLAG_NAMES = ("zenkaku", "comma", "unit_flag", "footnote", "negative_mark", "sym
 VALUE = "値"
 STATUS = "状態"
 UNIT = "単位"
+# several values in one cell: 391445 (344943) / 50468 45332 / 373(平成27年度)、434(…) / 1300東京都
+MULTI_RE_SRC = (
+    r"^\s*[\d,.]+\s*\(\s*[\d,.]+\s*\)\s*$"
+    r"|^\s*[\d,.]+(?:\s+[\d,.]+)+\s*$"
+    r"|\d[^、,;；\n]*[、;；][^、;；]*\d"
+    r"|^\d{3,6}[^\d\s,.、]{2,}"
+)
 _UNIT_IN_NAME_RE = re.compile(r"\s*[（(]\s*(?:単位\s*[:：]?\s*)?([^()（）]{1,14}?)\s*[)）]\s*$")
 _UNITISH_RE = re.compile(r"(?:人|円|世帯|件|%|％|ha|km|m2|㎡|kg|t|千|万|百万|億|倍|戸|台|所|歳|当たり|につき|ポイント)")
 
@@ -39,6 +46,8 @@ class ColumnStats:
     zero: int = 0
     empty: int = 0  # blank cells (None or "")
     numbers: int = 0
+    symbols: dict[str, int] = field(default_factory=dict)  # symbol as written (NFKC) → cells
+    multi: list[tuple[int, str]] = field(default_factory=list)  # cells holding several values
 
 
 @dataclass
@@ -57,6 +66,19 @@ class Extracted:
     date_cols: dict[int, str]  # column → kind (date, year, fiscal_year, month)
     notes: list[str]
     uncertain: list[dict]
+    raw_text: dict[int, pl.Series] = field(default_factory=dict)  # value column → cells as written (text only)
+
+    def cell(self, sheet: Sheet, r: int, c: int) -> Any:
+        """A cell as written. Data rows of value columns are released from the Python grid after the
+        vectorised pass (memory), so they are read back from the kept text series."""
+        if c in self.raw_text:
+            import bisect
+
+            i = bisect.bisect_left(self.table.data_rows, r)
+            if i < len(self.table.data_rows) and self.table.data_rows[i] == r:
+                return self.raw_text[c][i]
+        row = sheet.rows[r]
+        return row[c] if c < len(row) else None
 
 
 def _split_unit(name: str) -> tuple[str, str | None]:
@@ -88,14 +110,21 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
                         merged_fill[(r, c)] = v
     ncols = t.c1 + 1
 
+    # transpose the data rows once (C speed); short CSV rows are padded
+    body = [rows[r] for r in data_rows]
+    width = t.c1 + 1
+    if any(len(row) < width for row in body):
+        body = [row if len(row) >= width else list(row) + [None] * (width - len(row)) for row in body]
+    columns = {c: col for c, col in enumerate(zip(*body)) if c in set(t.id_cols) | set(t.value_cols)}
+    del body
+
     def column(c: int) -> list[Any]:
-        out = []
-        for r in data_rows:
-            row = rows[r]
-            v = row[c] if c < len(row) else None
-            if merged_fill and (r, c) in merged_fill and is_empty(v):
-                v = merged_fill[(r, c)]
-            out.append(v)
+        out = columns.get(c)
+        out = list(out) if out is not None else [None] * len(data_rows)
+        if merged_fill:
+            for i, r in enumerate(data_rows):
+                if (r, c) in merged_fill and is_empty(out[i]):
+                    out[i] = merged_fill[(r, c)]
         return out
 
     del ncols
@@ -109,7 +138,11 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
     for c in t.id_cols:
         raw = column(c)
         id_raw[c] = raw
-        text = pl.Series([_as_text(v) for v in raw], dtype=pl.Utf8)
+        if all(type(v) is str for v in raw):  # the usual case: one C-speed conversion
+            text = pl.Series(raw, dtype=pl.Utf8)
+            text = text.set(text == "", None) if (text == "").any() else text
+        else:
+            text = pl.Series([_as_text(v) for v in raw], dtype=pl.Utf8)
         clean = _clean_text(text)
         blanks = int(clean.is_null().sum())
         do_fill = False
@@ -127,7 +160,9 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
         kind = _date_kind(clean)
         if kind:
             date_cols[c] = kind
-            clean = pl.Series([_to_iso(v) for v in clean.to_list()], dtype=pl.Utf8)
+            uniq = clean.drop_nulls().unique().to_list()
+            iso = {u: _to_iso(u) for u in uniq}
+            clean = clean.replace_strict(list(iso), list(iso.values()), default=None, return_dtype=pl.Utf8)
         id_values[c] = clean
     # section rows (Ron / Ginny above their rows) become a column
     section_col = None
@@ -145,33 +180,90 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
                 labels.append(None)
         section_col = pl.Series(labels, dtype=pl.Utf8)
         t.guesses.append(_guess("section_rows", len(srows), "値のない見出し行を区分列にしました"))
-    # value columns
+    # value columns: vectorised passes over batches of concatenated columns (~400k cells each, to bound
+    # the transient memory); the cells are released from the Python grid as soon as they are in Arrow
     stats: dict[int, ColumnStats] = {}
     values: dict[int, pl.DataFrame] = {}
+    raw_text: dict[int, pl.Series] = {}
+    n = len(data_rows)
+    batches: list[list[int]] = []
     for c in t.value_cols:
-        raw = column(c)
-        tx = pl.Series([v if type(v) is str else None for v in raw], dtype=pl.Utf8)
-        nm = pl.Series([float(v) if type(v) in (float, int) else None for v in raw], dtype=pl.Float64)
-        norm = normalize_series(tx, nm, symbols)
-        values[c] = norm
-        st = ColumnStats(c, t.names.get(c, ""))
-        sums = norm.select([pl.col(f).sum() for f in FLAG_NAMES]).row(0)
-        for f, n in zip(FLAG_NAMES, sums):
-            if n:
-                st.counts[f] = int(n)
-                idx = norm[f].arg_true().head(5).to_list()
-                st.samples[f] = [data_rows[i] for i in idx]
-        st.empty = int(sum(1 for v in raw if v is None or v == "")) if len(raw) < 50000 else int(
-            (tx.is_null() & nm.is_null()).sum())
-        st.zero = int((norm["value"] == 0).sum())
-        st.numbers = int(norm["value"].is_not_null().sum())
-        st.units = [u for u in norm["unit"].drop_nulls().unique().to_list()]
-        if norm["status"].null_count() < len(norm):
-            st.statuses = dict(norm["status"].drop_nulls().value_counts().iter_rows())
-        stats[c] = st
+        if not batches or len(batches[-1]) * max(n, 1) >= 400_000:
+            batches.append([])
+        batches[-1].append(c)
+    release = n > 1000
+    for batch in batches:
+        txs, nms, empties = [], [], []
+        for c in batch:
+            raw = column(c)
+            columns.pop(c, None)
+            txs.append(pl.Series([v if type(v) is str else None for v in raw], dtype=pl.Utf8))
+            nms.append(pl.Series([float(v) if type(v) in (float, int) else None for v in raw], dtype=pl.Float64))
+            empties.append(raw.count("") + raw.count(None) if n < 20000 else -1)
+            del raw
+        if release:
+            va, vb = batch[0], batch[-1] + 1
+            contiguous = batch == list(range(va, vb))
+            blank = [None] * (vb - va)
+            for r in data_rows:
+                row = rows[r]
+                if contiguous and len(row) >= vb:
+                    row[va:vb] = blank
+                else:
+                    for c in batch:
+                        if c < len(row):
+                            row[c] = None
+        if release:
+            _trim()
+        norm_all = normalize_series(pl.concat(txs), pl.concat(nms), symbols)
+        del nms
+        sums = (norm_all.select(pl.col(list(FLAG_NAMES)).cast(pl.UInt32), (pl.col("value") == 0).alias("zero"),
+                                pl.col("value").is_not_null().alias("numbers"))
+                .with_columns(_k=pl.int_range(0, pl.len()) // max(n, 1))
+                .group_by("_k").sum().sort("_k"))
+        for i, c in enumerate(batch):
+            raw_text[c] = txs[i]
+            norm = norm_all.slice(i * n, n)
+            values[c] = norm.select("value", "status")  # the flag columns are freed with norm_all
+            st = ColumnStats(c, t.names.get(c, ""))
+            row = sums.row(i, named=True)
+            for f in FLAG_NAMES:
+                if row[f]:
+                    st.counts[f] = int(row[f])
+                    idx = norm[f].arg_true().head(5).to_list()
+                    st.samples[f] = [data_rows[j] for j in idx]
+            st.empty = empties[i] if empties[i] >= 0 else int(
+                (norm["value"].is_null() & norm["status"].is_null() & ~norm["text"]).sum())
+            st.zero = int(row["zero"] or 0)
+            st.numbers = int(row["numbers"] or 0)
+            if st.counts.get("unit_flag"):
+                st.units = norm["unit"].drop_nulls().unique().to_list()
+            if st.counts.get("symbol"):
+                st.statuses = dict(norm["status"].drop_nulls().value_counts().iter_rows())
+                syms = raw_text[c].filter(norm["symbol"]).str.normalize("NFKC").str.strip_chars()
+                st.symbols = dict(syms.value_counts().iter_rows())
+            if st.counts.get("text"):
+                cand = raw_text[c].filter(norm["text"])
+                hit = norm["text"].arg_true().filter(
+                    cand.str.normalize("NFKC").str.contains(MULTI_RE_SRC).fill_null(False))
+                st.multi = [(data_rows[j], raw_text[c][j]) for j in hit.head(50).to_list()]
+                st.counts["multi"] = len(hit)
+            stats[c] = st
+        del txs, norm_all
+    columns.clear()
     frame = _assemble(t, id_values, section_col, values, stats, field_meta, date_cols, recipe)
     return Extracted(t, frame, stats, id_values, id_raw, filled, field_meta, symbols, legend, date_cols,
-                     t.notes, uncertain)
+                     t.notes, uncertain, raw_text)
+
+
+def _trim() -> None:
+    """Give freed heap pages back to the OS (glibc), so released Python cells do not add to the peak."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def _guess(what, value, why):
@@ -302,30 +394,38 @@ def _assemble(t: Table, id_values, section_col, values, stats, field_meta, date_
         while nm in cols or nm in level_names:
             nm += "_"
         level_names.append(nm)
+    import numpy as np
+
     n = len(t.data_rows)
     k = len(t.value_cols)
-    value = pl.concat([values[c]["value"] for c in t.value_cols]) if k else pl.Series([], dtype=pl.Float64)
+    # row-major order (one source row after the other) without sorting strings: index arrays first
+    value = pl.concat([values[c]["value"] for c in t.value_cols])
     status = pl.concat([values[c]["status"] for c in t.value_cols])
-    keys = pl.Series("_k", [i for i in range(k) for _ in range(n)], dtype=pl.Int32)
-    rowno = pl.Series("_r", list(range(n)) * k, dtype=pl.Int32)
-    long = pl.DataFrame({"_r": rowno, "_k": keys, VALUE: value, STATUS: status})
-    lv = {"_k": pl.Series(list(range(k)), dtype=pl.Int32)}
+    idx = pl.DataFrame({
+        "_r": np.tile(np.arange(n, dtype=np.int32), k),
+        "_k": np.repeat(np.arange(k, dtype=np.int32), n),
+        "_i": np.arange(n * k, dtype=np.int64),
+    }).filter(value.is_not_null() | status.is_not_null()).sort(["_r", "_k"])
+    gi = idx["_i"]
+    long_cols: dict[str, pl.Series] = {}
+    for name in base.columns:
+        # repeated labels are stored once (categorical): the long form of a 100k-row cross table stays small
+        col = base[name]
+        long_cols[name] = (col.cast(pl.Categorical) if col.dtype == pl.Utf8 else col).gather(idx["_r"])
     for lvl, nm in enumerate(level_names):
         vals = level_vals[lvl]
         parsed = [_to_iso(v) if parse_date(v) else v for v in vals]
-        lv[nm] = pl.Series(parsed, dtype=pl.Utf8)
+        long_cols[nm] = pl.Series(nm, parsed, dtype=pl.Utf8).cast(pl.Categorical).gather(idx["_k"])
         field_meta[nm] = {"type": "string", "role": "dimension", "description": "表頭から"}
+    values.clear()
+    long_cols[VALUE] = value.gather(gi)
     unit_vals = [header_units[c] for c in t.value_cols]
     has_unit = any(unit_vals)
     if has_unit:
-        lv[UNIT] = pl.Series(unit_vals, dtype=pl.Utf8)
-    long = long.join(pl.DataFrame(lv), on="_k", how="left")
-    keep = ~(pl.col(VALUE).is_null() & pl.col(STATUS).is_null())
-    long = long.filter(keep).sort(["_r", "_k"])
-    if base.width:
-        base = base.with_row_index("_r").with_columns(pl.col("_r").cast(pl.Int32))
-        long = base.join(long, on="_r", how="inner").sort(["_r", "_k"])
-    order = [c for c in base.columns if c != "_r"] + level_names + [VALUE] + ([UNIT] if has_unit else []) + [STATUS]
+        long_cols[UNIT] = pl.Series(UNIT, unit_vals, dtype=pl.Utf8).cast(pl.Categorical).gather(idx["_k"])
+    long_cols[STATUS] = status.gather(gi)
+    long = pl.DataFrame(long_cols)
+    order = list(base.columns) + level_names + [VALUE] + ([UNIT] if has_unit else []) + [STATUS]
     long = long.with_columns(_intify(long[VALUE]).alias(VALUE))
     field_meta[VALUE] = {"type": "integer" if long[VALUE].dtype == pl.Int64 else "number", "role": "measure"}
     if has_unit and len(set(u for u in unit_vals if u)) == 1:

@@ -28,6 +28,7 @@ _NUMLIKE_RE = re.compile(
     r"^[\s\u3000]*[" + "".join(NEGATIVE_MARKS) + r"+\-－−]?[\s\u3000]*[0-9０-９][0-9０-９,，.．]*"
     r"[\s\u3000]*(?:" + UNIT_RE_SRC + r"|[*＊]+|※\d*|[(（]\d+[)）]|[a-z][)）])?[\s\u3000]*$"
 )
+_SYMBOLS_NFKC_ALL = set(DEFAULT_SYMBOLS) | {"...", "・・・"}
 _SYMBOLS_NFKC = set(DEFAULT_SYMBOLS) | {"－", "…", "ｘ", "Ｘ", "＊", "＊＊", "＊＊＊", "・・・", "‥"}
 NOTE_PREFIX_RE = re.compile(
     r"^[\s\u3000]*(?:[（(]?注|※|＊|\*|資料|出典|出所|備考|（?参考|調査|Source|Sources|Note|Notes|NB|[1-9１-９][）)]\s|"
@@ -278,6 +279,7 @@ def _split_block(sheet: Sheet, t: Table, recipe: dict) -> None:
         sample = list(range(top, bottom + 1))
     num_count = Counter()
     ne_count = Counter()
+    real_count = Counter()
     for r in sample:
         row = rows[r]
         for c in range(c0, min(c1 + 1, len(row))):
@@ -287,7 +289,10 @@ def _split_block(sheet: Sheet, t: Table, recipe: dict) -> None:
             ne_count[c] += 1
             if is_numlike(v):
                 num_count[c] += 1
-    value_cols = [c for c in range(c0, c1 + 1) if ne_count[c] and num_count[c] / ne_count[c] >= 0.6]
+                if not (isinstance(v, str) and nfkc(v.strip()) in _SYMBOLS_NFKC_ALL):
+                    real_count[c] += 1
+    value_cols = [c for c in range(c0, c1 + 1)
+                  if ne_count[c] and num_count[c] / ne_count[c] >= 0.6 and real_count[c] >= max(1, 0.2 * ne_count[c])]
     if recipe.get("id_columns"):
         value_cols = [c for c in value_cols if c - c0 not in set(recipe["id_columns"])]
     if recipe.get("value_columns"):
@@ -311,12 +316,11 @@ def _split_block(sheet: Sheet, t: Table, recipe: dict) -> None:
                 first_data = r
                 break
             if not vals and idtext and value_cols and r > top:
-                # a label-only row (Titanic's "Class / Sex" row) still belongs to the header when the next
-                # row is data; otherwise it is a section row inside the data
-                nxt = rows[r + 1] if r + 1 <= bottom else []
-                if not any(is_numlike(nxt[c]) for c in vc if c < len(nxt)):
-                    first_data = r + 1
-                    continue
+                # a label-only row: Titanic's "Class / Sex" row belongs to the header; a lone label that
+                # recurs further down (Ron … Ginny) is a section row inside the data
+                if len(idtext) == 1 and _lone_label_recurs(rows, r, bottom, c0, c1, set(vc)):
+                    first_data = r
+                    break
                 first_data = r + 1
                 continue
             first_data = r + 1
@@ -334,18 +338,20 @@ def _split_block(sheet: Sheet, t: Table, recipe: dict) -> None:
     # 4. data rows, section rows, totals
     data_rows = []
     vc_set = set(value_cols)
+    id_range = [c for c in range(c0, c1 + 1) if c not in vc_set]
+    contiguous = bool(value_cols) and value_cols == list(range(value_cols[0], value_cols[-1] + 1))
+    va, vb = (value_cols[0], value_cols[-1] + 1) if value_cols else (0, 0)
+    nvc = vb - va
     for r in range(first_data, bottom + 1):
         row = rows[r]
-        has_value = False
-        labels = 0
-        for c in range(c0, min(c1 + 1, len(row))):
-            v = row[c]
-            if is_empty(v):
-                continue
-            if c in vc_set:
-                has_value = True
-            else:
-                labels += 1
+        if contiguous and len(row) >= vb:
+            # C-speed emptiness test of the value block (calamine and csv give "" for an empty cell)
+            seg = row[va:vb]
+            has_value = seg.count("") + seg.count(None) < nvc and (
+                any(not is_empty(v) for v in seg) if seg.count("") + seg.count(None) > nvc - 3 else True)
+        else:
+            has_value = any(not is_empty(row[c]) for c in value_cols if c < len(row))
+        labels = sum(1 for c in id_range if c < len(row) and not is_empty(row[c]))
         if not has_value and labels == 0:
             continue
         if not has_value and labels == 1 and value_cols:
@@ -353,8 +359,14 @@ def _split_block(sheet: Sheet, t: Table, recipe: dict) -> None:
             continue
         data_rows.append(r)
     t.data_rows = data_rows
-    if len(t.section_rows) < 2:  # a lone label row is more likely a stray note
-        t.section_rows = []
+    if data_rows:
+        # lone labels after the last data row are notes; a section must be followed by data
+        tail = [r for r in t.section_rows if r > data_rows[-1]]
+        t.note_rows = sorted(set(t.note_rows) | set(tail))
+        t.section_rows = [r for r in t.section_rows if r < data_rows[-1]]
+        followed = [r for r in t.section_rows if any(r < d for d in data_rows[:PROFILE_WINDOW])]
+        if len(t.section_rows) < 2 or len(followed) < 2:  # a lone label row is more likely a stray note
+            t.section_rows = []
     # 5. columns
     used = set()
     for r in data_rows[:PROFILE_WINDOW] + data_rows[-PROFILE_WINDOW:]:
@@ -367,6 +379,15 @@ def _split_block(sheet: Sheet, t: Table, recipe: dict) -> None:
     _name_columns(sheet, t, recipe)
     _find_totals(rows, t)
     _decide_melt(rows, t, recipe)
+
+
+def _lone_label_recurs(rows, r, bottom, c0, c1, vc: set) -> bool:
+    for x in range(r + 2, min(bottom + 1, r + 2000)):
+        row = rows[x]
+        cells = [c for c in range(c0, min(c1 + 1, len(row))) if not is_empty(row[c])]
+        if len(cells) == 1 and cells[0] not in vc:
+            return True
+    return False
 
 
 def _header_grid(sheet: Sheet, t: Table) -> list[list[str]]:
@@ -409,8 +430,10 @@ def _name_columns(sheet: Sheet, t: Table, recipe: dict) -> None:
     for lvl in range(n_levels - 1):
         row = grid[lvl]
         last = ""
+        vset = set(vc)
         for c in range(len(row)):
-            if c < stub_end:
+            if c not in vset:
+                last = ""
                 continue
             if row[c]:
                 last = row[c]
@@ -425,7 +448,7 @@ def _name_columns(sheet: Sheet, t: Table, recipe: dict) -> None:
     t.level_names = [None] * n_levels
     if stub_label_row is not None:
         for lvl in range(stub_label_row):
-            labels = [grid[lvl][c] for c in range(0, stub_end) if grid[lvl][c]]
+            labels = list(dict.fromkeys(grid[lvl][c] for c in range(0, stub_end) if grid[lvl][c]))
             has_values = any(grid[lvl][c] for c in vc)
             if len(labels) == 1 and has_values:
                 t.level_names[lvl] = labels[0]
@@ -471,9 +494,13 @@ def _find_totals(rows, t: Table) -> None:
 
     cands = []
     for r in t.data_rows:
-        labels = [squash_spaces(nfkc(str(rows[r][c]))) for c in t.id_cols if c < len(rows[r]) and not is_empty(rows[r][c])]
-        if labels and TOTAL_RE.match(labels[-1]):
-            cands.append(r)
+        row = rows[r]
+        for c in reversed(t.id_cols):
+            v = row[c] if c < len(row) else None
+            if isinstance(v, str) and v.strip():
+                if len(v) <= 16 and TOTAL_RE.match(squash_spaces(nfkc(v))):
+                    cands.append(r)
+                break
     for r in cands:
         others = [x for x in t.data_rows if x not in cands]
         ok = bool(others)
@@ -534,7 +561,9 @@ def _decide_melt(rows, t: Table, recipe: dict) -> None:
             for v in distinct:
                 m = _ORDINAL_RE.match(nfkc(v))
                 stems.add((m.group(1), m.group(3)) if m else None)
-            if len(distinct) >= 3 and len(stems) == 1 and None not in stems:
+            generic = {("header", ""), ("列", ""), ("col", ""), ("column", ""), ("項目", ""), ("c", ""), ("v", "")}
+            if len(distinct) >= 3 and len(stems) == 1 and None not in stems and \
+                    (next(iter(stems))[0].strip().lower(), next(iter(stems))[1]) not in generic:
                 reasons.append(f"表頭が連番（{distinct[0]}, {distinct[1]} …）")
     if reasons:
         t.melt = True

@@ -358,12 +358,18 @@ def build_symbols(legend: dict[str, str] | None = None, overrides: dict[str, str
 # Vectorised pass (Polars)
 
 
+_SIMPLE_NUMBER = r"^-?[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?$"
+
+
 def normalize_series(text: pl.Series, numbers: pl.Series | None, symbols: dict[str, str]) -> pl.DataFrame:
-    """Normalise one data column (数値列の一括正規化).
+    """Normalise a data column (数値列の一括正規化).
 
     `text` holds the cells that were strings (null elsewhere), `numbers` the cells that were numeric
     (null elsewhere). Returns a frame with value (Float64), status (Utf8), unit (Utf8) and flags (booleans
     saying what was found: zenkaku, comma, unit_flag, footnote, negative_mark, symbol, text, kanji, blank).
+
+    Fast path: after NFKC most cells are plain numbers (「１２，３４５」→"12,345") or symbols; only the rest
+    (△, units, footnote marks, kanji numerals, free text) goes through the full chain of regexes.
     """
     n = len(text)
     if numbers is None:
@@ -376,50 +382,84 @@ def normalize_series(text: pl.Series, numbers: pl.Series | None, symbols: dict[s
         .lazy()
         .with_columns(n=pl.col("raw").str.normalize("NFKC").str.strip_chars())
         .with_columns(
-            zenkaku=pl.col("raw").is_not_null() & (pl.col("n") != pl.col("raw").str.strip_chars()),
-            symbol=pl.col("n").is_in(sym_keys),
-            negative_mark=pl.col("n").str.contains("^" + neg_class),
+            zenkaku=(pl.col("n") != pl.col("raw")).fill_null(False),  # 全角 or padding spaces
+            symbol=pl.col("n").is_in(sym_keys).fill_null(False),
+            simple=pl.col("n").str.contains(_SIMPLE_NUMBER).fill_null(False),
+            blank=(pl.col("n") == "").fill_null(False),
         )
-        .with_columns(n2=pl.col("n").str.replace("^" + neg_class + r"\s*", ""))
         .with_columns(
-            foot=pl.col("n2").str.contains(FOOTNOTE_RE.pattern) & ~pl.col("n2").str.contains(r"^(?:\*+|※\d*)$"),
-            n3=pl.col("n2").str.replace(FOOTNOTE_RE.pattern, ""),
+            v=pl.when(pl.col("simple")).then(
+                pl.col("n").str.replace_all(",", "", literal=True).cast(pl.Float64, strict=False)),
+            comma=pl.col("simple") & pl.col("n").str.contains(",", literal=True).fill_null(False),
+            rest=pl.col("n").is_not_null() & ~pl.col("simple") & ~pl.col("symbol") & ~pl.col("blank"),
         )
-        .with_columns(unit=pl.col("n3").str.extract(rf"^[+\-]?[\d,.]+\s*({UNIT_RE_SRC})$", 1))
-        .with_columns(n4=pl.col("n3").str.replace(rf"\s*(?:{UNIT_RE_SRC})$", ""))
-        .with_columns(num_ok=pl.col("n4").str.contains(NUMBER_RE.pattern).fill_null(False))
-        .with_columns(
-            comma=pl.col("num_ok") & pl.col("n4").str.contains(","),
-            v=pl.when(pl.col("num_ok")).then(pl.col("n4").str.replace_all(",", "").cast(pl.Float64, strict=False)),
-            kanji=pl.col("n4").str.contains(r"^[〇零一二三四五六七八九十百千万億兆]+$").fill_null(False),
-        )
+        .select("num", "n", "zenkaku", "symbol", "blank", "v", "comma", "rest")
         .collect()
     )
+    status = pl.Series("status", [None] * n, dtype=pl.Utf8)
+    sym_idx = df["symbol"].arg_true()
+    if len(sym_idx):
+        status = status.scatter(sym_idx, df["n"].gather(sym_idx).replace_strict(
+            sym_keys, sym_vals, default=None, return_dtype=pl.Utf8))
     v = df["v"]
-    kanji = df["kanji"] & v.is_null()
-    if kanji.any():  # rare: parse the few candidates in Python
-        vals = v.to_list()
-        n4 = df["n4"]
-        for i in kanji.arg_true().to_list():
-            vals[i] = float(kanji_to_int(n4[i]))
-        df = df.with_columns(v=pl.Series("v", vals, dtype=pl.Float64))
-    return df.select(
-        value=pl.coalesce(
-            pl.col("num"),
-            pl.col("v") * pl.when(pl.col("negative_mark").fill_null(False)).then(-1.0).otherwise(1.0),
-        ),
-        status=pl.when(pl.col("symbol").fill_null(False)).then(
-            pl.col("n").replace_strict(sym_keys, sym_vals, default=None, return_dtype=pl.Utf8)
-        ),
-        unit=pl.col("unit"),
-        zenkaku=pl.col("zenkaku").fill_null(False),
-        comma=pl.col("comma").fill_null(False),
-        unit_flag=pl.col("unit").is_not_null(),
-        footnote=pl.col("foot").fill_null(False) & pl.col("num_ok"),
-        negative_mark=pl.col("negative_mark").fill_null(False) & pl.col("v").is_not_null(),
-        symbol=pl.col("symbol").fill_null(False),
-        text=pl.col("raw").is_not_null() & (pl.col("n") != "") & ~pl.col("symbol").fill_null(False)
-        & pl.col("v").is_null(),
-        kanji=pl.Series(kanji),
-        blank=pl.col("raw").is_not_null() & (pl.col("n") == ""),
-    )
+    comma = df["comma"]
+    unit = pl.Series("unit", [None] * n, dtype=pl.Utf8)
+    def false() -> pl.Series:  # scatter works in place: one fresh series per flag
+        return pl.repeat(False, n, dtype=pl.Boolean, eager=True)
+
+    footnote, negative, kanji, textf = false(), false(), false(), false()
+    rest_idx = df["rest"].arg_true()
+    if len(rest_idx):
+        r = (
+            pl.DataFrame({"n": df["n"].gather(rest_idx)})
+            .lazy()
+            .with_columns(negative_mark=pl.col("n").str.contains("^" + neg_class))
+            .with_columns(n2=pl.col("n").str.replace("^" + neg_class + r"\s*", ""))
+            .with_columns(
+                foot=pl.col("n2").str.contains(FOOTNOTE_RE.pattern) & ~pl.col("n2").str.contains(r"^(?:\*+|※\d*)$"),
+                n3=pl.col("n2").str.replace(FOOTNOTE_RE.pattern, ""),
+            )
+            .with_columns(unit=pl.col("n3").str.extract(rf"^[+\-]?[\d,.]+\s*({UNIT_RE_SRC})$", 1))
+            .with_columns(n4=pl.col("n3").str.replace(rf"\s*(?:{UNIT_RE_SRC})$", ""))
+            .with_columns(num_ok=pl.col("n4").str.contains(NUMBER_RE.pattern).fill_null(False))
+            .with_columns(
+                comma=pl.col("num_ok") & pl.col("n4").str.contains(","),
+                v=pl.when(pl.col("num_ok")).then(
+                    pl.col("n4").str.replace_all(",", "").cast(pl.Float64, strict=False)),
+                kanji=pl.col("n4").str.contains(r"^[〇零一二三四五六七八九十百千万億兆]+$").fill_null(False),
+            )
+            .collect()
+        )
+        rv = r["v"]
+        rk = r["kanji"] & rv.is_null()
+        if rk.any():  # rare: parse the few kanji numerals in Python
+            vals = rv.to_list()
+            for i in rk.arg_true().to_list():
+                vals[i] = float(kanji_to_int(r["n4"][i]))
+            rv = pl.Series("v", vals, dtype=pl.Float64)
+        neg = r["negative_mark"].fill_null(False)
+        rv = pl.select(pl.when(pl.lit(neg)).then(-pl.lit(rv)).otherwise(pl.lit(rv))).to_series()
+        v = v.scatter(rest_idx, rv)
+        comma = comma.scatter(rest_idx, r["comma"].fill_null(False))
+        unit = unit.scatter(rest_idx, r["unit"])
+        footnote = footnote.scatter(rest_idx, r["foot"].fill_null(False) & r["num_ok"])
+        negative = negative.scatter(rest_idx, neg & rv.is_not_null())
+        kanji = kanji.scatter(rest_idx, rk)
+        textf = textf.scatter(rest_idx, rv.is_null())
+        # free text in a number column is kept, not lost: it goes to the status column as written
+        status = status.scatter(rest_idx, pl.select(
+            pl.when(pl.lit(rv).is_null()).then(pl.lit(r["n"]))).to_series())
+    return pl.DataFrame({
+        "value": pl.select(pl.coalesce(pl.lit(df["num"]), pl.lit(v))).to_series(),
+        "status": status,
+        "unit": unit,
+        "zenkaku": df["zenkaku"],
+        "comma": comma,
+        "unit_flag": unit.is_not_null(),
+        "footnote": footnote,
+        "negative_mark": negative,
+        "symbol": df["symbol"],
+        "text": textf,
+        "kanji": kanji,
+        "blank": df["blank"],
+    })

@@ -301,8 +301,20 @@ def _read_excel(path: Path, fmt: str, size: int, limits: Limits, deadline: Deadl
     import python_calamine as pc
 
     xml = XlsxScan(path) if fmt in ("xlsx", "xlsm") else None
+    scans: dict[str, Sheet] = {}
+    pool = None
+    futures = {}
     if xml is not None:
         xml.check_dimensions(limits)
+        # zlib inflation releases the GIL: scan the XML in a thread while calamine parses the values
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(max_workers=1)
+        for name in xml.sheet_paths:
+            if sheet_names and name not in sheet_names:
+                continue
+            scans[name] = Sheet(name, [])
+            futures[name] = pool.submit(xml.inspect, scans[name], deadline)
     try:
         wb = pc.CalamineWorkbook.from_path(str(path))
     except pc.PasswordError as exc:
@@ -335,10 +347,17 @@ def _read_excel(path: Path, fmt: str, size: int, limits: Limits, deadline: Deadl
         deadline.check(f"sheet {name}")
         sheet = Sheet(name, rows, merges=merges, hidden=bool(m and "Visible" not in str(m.visible)))
         sheet.inspected = {"values", "merges", "hidden_sheets"}
-        if xml is not None:
-            xml.inspect(sheet, deadline)
+        if name in futures:
+            futures[name].result()
+            sc = scans[name]
+            sheet.hidden_rows, sheet.hidden_cols = sc.hidden_rows, sc.hidden_cols
+            sheet.formulas, sheet.formula_count, sheet.styled = sc.formulas, sc.formula_count, sc.styled
+            sheet.comments, sheet.drawings = sc.comments, sc.drawings
+            sheet.inspected |= sc.inspected
         sheets.append(sheet)
     extras: dict[str, Any] = {}
+    if pool is not None:
+        pool.shutdown(wait=True)
     if xml is not None:
         extras.update(xml.extras())
     wb.close()
@@ -439,57 +458,56 @@ class XlsxScan:
                                f"Sheet '{name}' exceeds the row/cell limit ({rows:,} x {cols}).", 413)
 
     def inspect(self, sheet: Sheet, deadline: Deadline) -> None:
+        """Scan one sheet's XML (bytes, chunk by chunk): regexes run only when a cheap `in` test hits."""
         part = self.sheet_paths.get(sheet.name)
         if not part or part not in self.names:
             return
         style_re = None
         if self.meaning_styles:
             alts = "|".join(str(i) for i in sorted(self.meaning_styles))
-            style_re = re.compile(rf'<c r="([A-Z]+)(\d+)"[^>]*?\bs="({alts})"')
-        cell_f_re = re.compile(r'<c r="([A-Z]+)(\d+)"[^>]*?>(?:<f\b)')
-        hidden_row_re = re.compile(r'<row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
-        row_r_re = re.compile(r'\br="(\d+)"')
-        hidden_col_re = re.compile(r'<col\b[^>]*?\bhidden="(?:1|true)"[^>]*/?>')
+            style_re = re.compile(rf'<c r="([A-Z]+)(\d+)"[^>]*?\bs="({alts})"'.encode())
+            style_needles = [f's="{i}"'.encode() for i in self.meaning_styles]
+        cell_f_re = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?>(?:<f\b)')
+        hidden_row_re = re.compile(rb'<row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
+        row_r_re = re.compile(rb'\br="(\d+)"')
+        hidden_col_re = re.compile(rb'<col\b[^>]*?\bhidden="(?:1|true)"[^>]*/?>')
+        attr_re = re.compile(rb'(\w+)="([^"]*)"')
         tail = b""
         head_done = False
         with self.zf.open(part) as fh:
             while True:
-                chunk = fh.read(4 << 20)
+                chunk = fh.read(8 << 20)
                 buf = tail + chunk
                 if chunk:
                     cut = buf.rfind(b"</row>")
-                    cut = len(buf) if cut < 0 and len(buf) > (16 << 20) else cut
-                    if cut < 0:
+                    if cut < 0 and len(buf) < (32 << 20):
                         tail = buf
                         continue
-                    cut += 6 if buf[cut:cut + 6] == b"</row>" else 0
+                    cut = len(buf) if cut < 0 else cut + 6
                     work, tail = buf[:cut], buf[cut:]
                 else:
                     work, tail = buf, b""
-                text = work.decode("utf-8", errors="replace")
                 if not head_done:
-                    for cm in hidden_col_re.finditer(text):
-                        a = dict(_ATTR_RE.findall(cm.group(0)))
-                        lo, hi = int(a.get("min", 1)), int(a.get("max", 1))
+                    for cm in hidden_col_re.finditer(work):
+                        a = dict(attr_re.findall(cm.group(0)))
+                        lo, hi = int(a.get(b"min", 1)), int(a.get(b"max", 1))
                         sheet.hidden_cols.extend(range(lo - 1, min(hi, lo + 200)))
-                    head_done = "<sheetData" in text
-                for rm in hidden_row_re.finditer(text):
-                    r = row_r_re.search(rm.group(0))
-                    if r:
-                        sheet.hidden_rows.append(int(r.group(1)) - 1)
-                if "<f" in text:
-                    for fm in cell_f_re.finditer(text):
+                    head_done = b"<sheetData" in work
+                if b"hidden=" in work:
+                    for rm in hidden_row_re.finditer(work):
+                        r = row_r_re.search(rm.group(0))
+                        if r:
+                            sheet.hidden_rows.append(int(r.group(1)) - 1)
+                if b"<f>" in work or b"<f " in work:
+                    for fm in cell_f_re.finditer(work):
                         sheet.formula_count += 1
                         if len(sheet.formulas) < 1000:
-                            sheet.formulas.append((int(fm.group(2)) - 1, col_index(fm.group(1))))
-                if style_re is not None:
-                    for sm in style_re.finditer(text):
+                            sheet.formulas.append((int(fm.group(2)) - 1, col_index(fm.group(1).decode())))
+                if style_re is not None and any(nd in work for nd in style_needles):
+                    for sm in style_re.finditer(work):
                         cells = sheet.styled.setdefault(self.meaning_styles[int(sm.group(3))], [])
                         if len(cells) < 5000:
-                            cells.append((int(sm.group(2)) - 1, col_index(sm.group(1))))
-                if "<drawing" in text or "<legacyDrawing" in text or "<oleObjects" in text:
-                    sheet.extras_xml = getattr(sheet, "extras_xml", "") + " ".join(
-                        re.findall(r"<(drawing|legacyDrawing|oleObject|picture)\b", text))
+                            cells.append((int(sm.group(2)) - 1, col_index(sm.group(1).decode())))
                 deadline.check(f"scan {sheet.name}")
                 if not chunk:
                     break

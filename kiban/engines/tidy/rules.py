@@ -366,7 +366,7 @@ def _value_rules(sheet: Sheet, t: Table, ex: Extracted, out: Collector) -> None:
         as_text = int(sum(cnt.get(f, 0) for f in ("zenkaku", "comma", "unit_flag", "footnote", "kanji")))
         if kinds:
             samples = sorted({r for f, _ in kinds for r in st.samples.get(f, [])})[:5]
-            examples = [sheet.rows[r][c] for r in samples]
+            examples = [ex.cell(sheet, r, c) for r in samples]
             desc = "、".join(f"{label} {cnt[f]:,}" for f, label in kinds)
             out.add("L2-01", MAJOR if cnt.get("text") or as_text else MINOR, name, [rng] + _cells(samples, c),
                     f"数値の列「{col}」に文字列として入力された値があります（{desc} セル）。",
@@ -377,11 +377,9 @@ def _value_rules(sheet: Sheet, t: Table, ex: Extracted, out: Collector) -> None:
             out.add("L2-01", MINOR, name, [rng] + _cells(rr, c),
                     f"列「{col}」で負数を「△」「▲」の文字で表しています（{cnt['negative_mark']:,} セル）。",
                     "負数はマイナスの数値で入力してください（表示形式で △ を付けるのは可）。",
-                    count=cnt["negative_mark"], column=col, examples=[sheet.rows[r][c] for r in rr])
+                    count=cnt["negative_mark"], column=col, examples=[ex.cell(sheet, r, c) for r in rr])
         if cnt.get("symbol"):
-            syms = Counter()
-            for r in st.samples["symbol"]:
-                syms[nfkc(str(sheet.rows[r][c])).strip()] += 1
+            syms = Counter(st.symbols)
             undefined = [s for s in syms if s not in legend_known]
             if undefined:
                 out.add("L3-03", MAJOR, name, [rng] + _cells(st.samples["symbol"], c),
@@ -396,15 +394,11 @@ def _value_rules(sheet: Sheet, t: Table, ex: Extracted, out: Collector) -> None:
                     "値が 0 なら 0 を、不明・該当なしなら定義した記号か状態列を使い、空白の意味を明確にしてください。",
                     count=st.empty, column=col)
         # several values in one cell (text cells in a numeric column)
-        multi = [(r, sheet.rows[r][c]) for r in st.samples.get("text", [])
-                 if isinstance(sheet.rows[r][c], str) and _MULTI_RE.search(nfkc(sheet.rows[r][c]))]
-        if cnt.get("text", 0) > 5 and len(t.data_rows) <= 50000:
-            multi = [(r, sheet.rows[r][c]) for r in t.data_rows if c < len(sheet.rows[r])
-                     and isinstance(sheet.rows[r][c], str) and _MULTI_RE.search(nfkc(sheet.rows[r][c]))]
+        multi = st.multi
         if multi:
             out.add("L1-07", CRITICAL, name, [a1(r, c) for r, _ in multi],
-                    f"1 つのセルに複数の値があります（列「{col}」、{len(multi)} セル）。例: 「{str(multi[0][1])[:30]}」",
-                    "1 セルに 1 つの値とし、別の値（前年値・内訳など）は別の列にしてください。", count=len(multi),
+                    f"1 つのセルに複数の値があります（列「{col}」、{cnt['multi']} セル）。例: 「{str(multi[0][1])[:30]}」",
+                    "1 セルに 1 つの値とし、別の値（前年値・内訳など）は別の列にしてください。", count=cnt["multi"],
                     column=col, examples=[v for _, v in multi])
         if not (unit_known or ex.field_meta.get(col, {}).get("unit") or st.units or _unit_in_header(t, c)):
             pass  # reported once per table below
@@ -511,13 +505,15 @@ def _date_rule(sheet, t, c, col, raw, uniq, out: Collector) -> None:
         elif p.wareki and not p.has_seireki:
             bad.append(u)
     if bad:
-        hit = [t.data_rows[i] for i, v in enumerate(raw) if v in set(bad)]
+        bad_set = set(bad)
+        hit = [t.data_rows[i] for i, v in enumerate(raw) if v in bad_set]
         out.add("L3-05", MINOR, sheet, [_col_range(t, c)] + _cells(hit[:5], c),
                 f"列「{col}」の時点が和暦のみで書かれています（{bad[0]} など {len(hit):,} セル）。",
                 "西暦（ISO 8601、例: 2019-05-01）か、和暦に西暦を併記してください。", count=len(hit), column=col,
                 examples=bad)
     if invalid:
-        hit = [t.data_rows[i] for i, v in enumerate(raw) if v in set(invalid)]
+        inv_set = set(invalid)
+        hit = [t.data_rows[i] for i, v in enumerate(raw) if v in inv_set]
         out.add("L3-05", MAJOR, sheet, _cells(hit[:20], c),
                 f"列「{col}」に存在しない日付・年があります（{'、'.join(invalid[:3])}）。",
                 "正しい日付を西暦で入力してください。", count=len(hit), column=col, examples=invalid)
