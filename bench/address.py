@@ -102,8 +102,9 @@ def generate(n: int, seed: int = 6) -> list[tuple[str, str, str]]:
         if rng.random() < 0.3:
             house = house.translate(FULL)
         city = display
-        if "郡" in city and rng.random() < 0.5:
-            city = re.sub(r"^.+?郡", "", city)
+        county = re.match(r"^(.+?郡)(.+[町村])$", city)  # 上川郡東神楽町 (not 大和郡山市, 蒲郡市)
+        if county and rng.random() < 0.5:
+            city = county.group(2)
         head = pref + city
         r = rng.random()
         if r < 0.15 and city_count.get(display, 0) == 1:

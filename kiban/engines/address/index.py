@@ -280,6 +280,11 @@ def build_index() -> AddressIndex:
         if k.endswith("町") and len(k) >= 3:
             add_town(code6, k[:-1], tid, 2)  # 豊川町 written 豊川 (needs a number right after)
 
+    del towns, town_ids, town_postals, town_chome, town_kana, pending_buildings
+    # lists → tuples in place (smaller, and no second copy of the big tables at the peak)
+    for table in (*city_keys.values(), city_all, wards_of, *town_keys.values(), town_all, city_postals, postal, buildings):
+        for k, v in table.items():
+            table[k] = tuple(v)
     index = AddressIndex(
         version=data_version(),
         data_date=source.data_date(),
@@ -287,15 +292,15 @@ def build_index() -> AddressIndex:
         pref_keys=pref_keys,
         pref_short_keys=pref_short,
         bodies=bodies,
-        city_keys={p: {k: tuple(v) for k, v in d.items()} for p, d in city_keys.items()},
-        city_keys_all={k: tuple(v) for k, v in city_all.items()},
-        wards_of={k: tuple(v) for k, v in wards_of.items()},
+        city_keys=city_keys,
+        city_keys_all=city_all,
+        wards_of=wards_of,
         towns=town_rows,
-        town_keys={c: {k: tuple(v) for k, v in d.items()} for c, d in town_keys.items()},
-        town_keys_all={k: tuple(v) for k, v in town_all.items()},
-        city_postals={k: tuple(v) for k, v in city_postals.items()},
-        postal={k: tuple(v) for k, v in postal.items()},
-        buildings={k: tuple(v) for k, v in buildings.items()},
+        town_keys=town_keys,
+        town_keys_all=town_all,
+        city_postals=city_postals,
+        postal=postal,
+        buildings=buildings,
     )
     index.max_pref_key = max(len(k) for k in [*pref_keys, *pref_short])
     index.max_city_key = max(len(k) for k in city_all)
