@@ -33,14 +33,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-PEER = {"name": "@geolonia/normalize-japanese-addresses 3.1.3 (Node 20)", "rate": (205, 220), "p50_ms": 2.5,
-        "p99_ms": 41.0, "rss_mb": 1100.0, "python_port_rate": 3.5}
+PEER = {
+    "name": "@geolonia/normalize-japanese-addresses 3.1.3 (Node 20)",
+    "rate": (205, 220),
+    "p50_ms": 2.5,
+    "p99_ms": 41.0,
+    "rss_mb": 1100.0,
+    "python_port_rate": 3.5,
+}
 GOAL = {"rate": 5000, "p99_ms": 2.0, "rss_mb": 300}
 
-FULL = str.maketrans("0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZ", "０１２３４５６７８９－ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ")
+FULL = str.maketrans(
+    "0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "０１２３４５６７８９－ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ",
+)
 HYPHENS = ["-", "－", "ー", "−", "‐", "ｰ", "の"]
 OLD_FORMS = {"沢": "澤", "高": "髙", "崎": "﨑", "竜": "龍", "桧": "檜", "島": "嶋", "辺": "邊"}
-BUILDINGS = ["ハイツ{n}0{m}号室", "コーポ{n} {m}F", "第{n}ビル {m}階", "グランドメゾン{n}-{m}0{m}", "（{n}号棟）", "{n}階"]
+BUILDINGS = [
+    "ハイツ{n}0{m}号室",
+    "コーポ{n} {m}F",
+    "第{n}ビル {m}階",
+    "グランドメゾン{n}-{m}0{m}",
+    "（{n}号棟）",
+    "{n}階",
+]
 
 
 def _pin() -> None:
@@ -62,8 +78,12 @@ def child_build() -> dict:
     idx = build_index()
     seconds = time.perf_counter() - started
     load_index()  # make sure the cache exists for the run
-    return {"build_s": round(seconds, 2), "build_rss_mb": round(_rss_mb(), 1), "towns": len(idx.towns),
-            "cache_mb": round(cache_path().stat().st_size / 1e6, 1) if cache_path().exists() else None}
+    return {
+        "build_s": round(seconds, 2),
+        "build_rss_mb": round(_rss_mb(), 1),
+        "towns": len(idx.towns),
+        "cache_mb": round(cache_path().stat().st_size / 1e6, 1) if cache_path().exists() else None,
+    }
 
 
 def _kanji(n: int) -> str:
@@ -125,7 +145,9 @@ def generate(n: int, seed: int = 6) -> list[tuple[str, str, str]]:
         sep = rng.choice(["", "", "", " ", "　", "\n"])
         text = f"{head}{sep}{text_town}{house}"
         if rng.random() < 0.3:
-            text += rng.choice([" ", "　", ""]) + rng.choice(BUILDINGS).format(n=rng.randint(1, 9), m=rng.randint(1, 9))
+            text += rng.choice([" ", "　", ""]) + rng.choice(BUILDINGS).format(
+                n=rng.randint(1, 9), m=rng.randint(1, 9)
+            )
         out.append((text, code6, town))
     return out
 
@@ -176,8 +198,13 @@ def child_run(n: int) -> dict:
 
 
 def _child(mode: str, n: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", mode, "--n", str(n)], check=True,
-                         capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", mode, "--n", str(n)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -196,18 +223,30 @@ def main() -> None:
     run = _child("run", args.n)
     peer_rate = sum(PEER["rate"]) / 2
     print(f"address engine — {args.n:,} generated addresses, one core")
-    print(f"  index build      {build['build_s']:.2f} s, peak RSS {build['build_rss_mb']:.0f} MB, "
-          f"{build['towns']:,} towns, cache {build['cache_mb']} MB; load from cache {run['load_s']:.2f} s")
-    print(f"  throughput       {run['rate']:,} addresses/s   peer {PEER['rate'][0]}–{PEER['rate'][1]}/s  "
-          f"→ ×{run['rate'] / peer_rate:,.0f} (Python port ×{run['rate'] / PEER['python_port_rate']:,.0f}); "
-          f"goal {GOAL['rate']:,}/s {'met' if run['rate'] >= GOAL['rate'] else 'NOT met'}")
-    print(f"  p50 per address  {run['p50_ms']:.3f} ms   peer {PEER['p50_ms']} ms → ×{PEER['p50_ms'] / run['p50_ms']:,.0f} faster")
-    print(f"  p99 per address  {run['p99_ms']:.3f} ms   peer {PEER['p99_ms']} ms → ×{PEER['p99_ms'] / run['p99_ms']:,.0f} faster; "
-          f"goal ≤ {GOAL['p99_ms']} ms {'met' if run['p99_ms'] <= GOAL['p99_ms'] else 'NOT met'} (max {run['max_ms']} ms)")
-    print(f"  peak RSS (serve) {run['run_rss_mb']:.0f} MB   peer {PEER['rss_mb']:.0f} MB → ×{run['run_rss_mb'] / PEER['rss_mb']:.2f}; "
-          f"goal < {GOAL['rss_mb']} MB {'met' if run['run_rss_mb'] < GOAL['rss_mb'] else 'NOT met'}")
+    print(
+        f"  index build      {build['build_s']:.2f} s, peak RSS {build['build_rss_mb']:.0f} MB, "
+        f"{build['towns']:,} towns, cache {build['cache_mb']} MB; load from cache {run['load_s']:.2f} s"
+    )
+    print(
+        f"  throughput       {run['rate']:,} addresses/s   peer {PEER['rate'][0]}–{PEER['rate'][1]}/s  "
+        f"→ ×{run['rate'] / peer_rate:,.0f} (Python port ×{run['rate'] / PEER['python_port_rate']:,.0f}); "
+        f"goal {GOAL['rate']:,}/s {'met' if run['rate'] >= GOAL['rate'] else 'NOT met'}"
+    )
+    print(
+        f"  p50 per address  {run['p50_ms']:.3f} ms   peer {PEER['p50_ms']} ms → ×{PEER['p50_ms'] / run['p50_ms']:,.0f} faster"
+    )
+    print(
+        f"  p99 per address  {run['p99_ms']:.3f} ms   peer {PEER['p99_ms']} ms → ×{PEER['p99_ms'] / run['p99_ms']:,.0f} faster; "
+        f"goal ≤ {GOAL['p99_ms']} ms {'met' if run['p99_ms'] <= GOAL['p99_ms'] else 'NOT met'} (max {run['max_ms']} ms)"
+    )
+    print(
+        f"  peak RSS (serve) {run['run_rss_mb']:.0f} MB   peer {PEER['rss_mb']:.0f} MB → ×{run['run_rss_mb'] / PEER['rss_mb']:.2f}; "
+        f"goal < {GOAL['rss_mb']} MB {'met' if run['run_rss_mb'] < GOAL['rss_mb'] else 'NOT met'}"
+    )
     print(f"  truth found      {run['found']:.1%} (municipality code + town of the generating row)")
-    print(f"  〒 in front      {run['postal_prefix_found']:.1%} of {run['postal_prefix_n']:,} (peer fails all)")
+    print(
+        f"  〒 in front      {run['postal_prefix_found']:.1%} of {run['postal_prefix_n']:,} (peer fails all)"
+    )
     print(f"  Kyoto ward first {run['kyoto_ward_found']:.1%} of {run['kyoto_ward_n']:,} (peer fails all)")
     print(json.dumps({"build": build, "run": run, "peer": PEER, "goal": GOAL}, ensure_ascii=False))
 

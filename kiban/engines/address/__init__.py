@@ -11,4 +11,13 @@ from kiban.engines.address.errors import AddressError
 from kiban.engines.address.index import AddressIndex, load_index
 from kiban.engines.address.normalizer import LEVELS, AddressResult, Correction, Normalizer, normalize
 
-__all__ = ["AddressError", "AddressIndex", "AddressResult", "Correction", "LEVELS", "Normalizer", "load_index", "normalize"]
+__all__ = [
+    "AddressError",
+    "AddressIndex",
+    "AddressResult",
+    "Correction",
+    "LEVELS",
+    "Normalizer",
+    "load_index",
+    "normalize",
+]

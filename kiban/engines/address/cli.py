@@ -36,8 +36,12 @@ RESULT_COLUMNS = (
     ("郵便番号", lambda r: " ".join(r.postal_code)),
     ("レベル", lambda r: r.level),
     ("正規化住所", lambda r: r.address),
-    ("補正", lambda r: "; ".join(c.label + (f"({c.before}→{c.after})" if c.before or c.after else "")
-                               for c in r.corrections)),
+    (
+        "補正",
+        lambda r: "; ".join(
+            c.label + (f"({c.before}→{c.after})" if c.before or c.after else "") for c in r.corrections
+        ),
+    ),
     ("理由", lambda r: r.reason or ""),
     ("候補", lambda r: " / ".join(r.ambiguity)),
 )
@@ -103,15 +107,21 @@ def _count_lines(path: Path) -> int:
 def read_rows(path: Path, sheet: str | None = None) -> tuple[list[str], Iterator[list], int | None]:
     """(header, rows, total or None) of a CSV or Excel file, rows as an iterator."""
     if not path.exists():
-        raise AddressError(f"入力ファイルがありません: {path}", f"No such input file: {path}", field="file", rule="exists")
+        raise AddressError(
+            f"入力ファイルがありません: {path}", f"No such input file: {path}", field="file", rule="exists"
+        )
     if path.suffix.lower() in EXCEL_SUFFIXES:
         from python_calamine import CalamineWorkbook
 
         book = CalamineWorkbook.from_path(str(path))
         names = book.sheet_names
         if sheet and sheet not in names:
-            raise AddressError(f"シート「{sheet}」がありません（あるのは: {', '.join(names)}）",
-                               f"No sheet {sheet!r} (have: {', '.join(names)})", field="sheet", rule="exists")
+            raise AddressError(
+                f"シート「{sheet}」がありません（あるのは: {', '.join(names)}）",
+                f"No sheet {sheet!r} (have: {', '.join(names)})",
+                field="sheet",
+                rule="exists",
+            )
         ws = book.get_sheet_by_name(sheet) if sheet else book.get_sheet_by_index(0)
         rows = ws.iter_rows()
         header = [str(c) for c in next(rows, [])]
@@ -205,7 +215,9 @@ def _print_json(data) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kiban address", description="住所正規化 (offline, KEN_ALL + 団体コード)")
+    parser = argparse.ArgumentParser(
+        prog="kiban address", description="住所正規化 (offline, KEN_ALL + 団体コード)"
+    )
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("normalize", help="CSV/Excel の住所列を正規化する")
     p.add_argument("file", type=Path)
@@ -236,13 +248,21 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.cmd == "normalize":
-            summary = normalize_file(args.file, args.column, args.output, args.default_body, args.sheet, args.progress)
+            summary = normalize_file(
+                args.file, args.column, args.output, args.default_body, args.sheet, args.progress
+            )
             where = f" → {args.output}" if args.output else ""
-            print(f"{summary['rows']:,} 件を正規化しました{where}（レベル別: "
-                  + ", ".join(f"{k}: {v:,}" for k, v in summary["levels"].items()) + "）", file=sys.stderr)
+            print(
+                f"{summary['rows']:,} 件を正規化しました{where}（レベル別: "
+                + ", ".join(f"{k}: {v:,}" for k, v in summary["levels"].items())
+                + "）",
+                file=sys.stderr,
+            )
         elif args.cmd == "parse":
             for text in args.text:
-                print(json.dumps(normalize(text, default_body=args.default_body).as_dict(), ensure_ascii=False))
+                print(
+                    json.dumps(normalize(text, default_body=args.default_body).as_dict(), ensure_ascii=False)
+                )
         elif args.cmd == "postal":
             found = lookup.by_postal(args.code)
             if not found:
@@ -257,7 +277,16 @@ def main(argv: list[str] | None = None) -> int:
                 w = csv.writer(sys.stdout)
                 w.writerow(["団体コード", "市区町村", "町字", "読み", "丁目あり", "郵便番号"])
                 for r in rows:
-                    w.writerow([r["lg_code"], r["city"], r["town"], r["kana"], int(r["chome"]), " ".join(r["postal_codes"])])
+                    w.writerow(
+                        [
+                            r["lg_code"],
+                            r["city"],
+                            r["town"],
+                            r["kana"],
+                            int(r["chome"]),
+                            " ".join(r["postal_codes"]),
+                        ]
+                    )
             else:
                 for r in rows:
                     print(json.dumps(r, ensure_ascii=False))

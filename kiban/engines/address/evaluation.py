@@ -110,8 +110,16 @@ def agreement(cases: list[dict]) -> dict[str, dict]:
         if record["meta"].get("options"):
             continue
         src = source_name(record)
-        stats = out.setdefault(src, {"records": 0, "fields": defaultdict(lambda: [0, 0, 0]),
-                                     "levels": defaultdict(lambda: [0, 0]), "all": [0, 0], "misses": []})
+        stats = out.setdefault(
+            src,
+            {
+                "records": 0,
+                "fields": defaultdict(lambda: [0, 0, 0]),
+                "levels": defaultdict(lambda: [0, 0]),
+                "all": [0, 0],
+                "misses": [],
+            },
+        )
         stats["records"] += 1
         res = normalize(record["input"])
         all_ok = True
@@ -140,12 +148,16 @@ def agreement(cases: list[dict]) -> dict[str, dict]:
 def report(stats: dict[str, dict]) -> str:
     lines = []
     for src, st in sorted(stats.items()):
-        lines.append(f"{src}: {st['records']} records, all checked fields agree (folded) on "
-                     f"{st['all'][0]}/{st['all'][1]} = {st['all'][0] / max(1, st['all'][1]):.1%}")
+        lines.append(
+            f"{src}: {st['records']} records, all checked fields agree (folded) on "
+            f"{st['all'][0]}/{st['all'][1]} = {st['all'][0] / max(1, st['all'][1]):.1%}"
+        )
         for name in FIELDS:
             if name in st["fields"]:
                 a, n, f = st["fields"][name]
                 lines.append(f"  {name:8s} exact {a}/{n} = {a / max(1, n):.1%}   folded {f / max(1, n):.1%}")
-        lv = ", ".join(f"L{k}: {a}/{n}" for k, (a, n) in sorted(st["levels"].items(), key=lambda x: (x[0] is None, x[0])))
+        lv = ", ".join(
+            f"L{k}: {a}/{n}" for k, (a, n) in sorted(st["levels"].items(), key=lambda x: (x[0] is None, x[0]))
+        )
         lines.append(f"  level by expected level: {lv}")
     return "\n".join(lines)

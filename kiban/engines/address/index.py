@@ -58,9 +58,13 @@ class AddressIndex:
     city_keys: dict[str, dict[str, tuple[str, ...]]]  # pref2 → key → code6s
     city_keys_all: dict[str, tuple[str, ...]]  # key → code6s (nation-wide: missing prefecture)
     wards_of: dict[str, tuple[str, ...]]  # designated city code6 → ward code6s
-    towns: list[tuple]  # id → (code6, name, kana, chome: bool, postals: tuple[(postal, chomes, banchi ranges)])
+    towns: list[
+        tuple
+    ]  # id → (code6, name, kana, chome: bool, postals: tuple[(postal, chomes, banchi ranges)])
     town_keys: dict[str, dict[str, tuple[tuple[int, int], ...]]]  # code6 → key → ((town id, quality), …)
-    town_keys_all: dict[str, tuple[int, ...]]  # exact key → town ids, nation-wide (input without municipality)
+    town_keys_all: dict[
+        str, tuple[int, ...]
+    ]  # exact key → town ids, nation-wide (input without municipality)
     city_postals: dict[str, tuple[str, ...]]  # code6 → postal codes of 「以下に掲載がない場合」
     postal: dict[str, tuple[tuple[str, int, str], ...]]  # postal → ((code6, town id or -1, building), …)
     buildings: dict[int, tuple[tuple[str, str, str, str], ...]]  # town id → ((key, name, floor, postal), …)
@@ -180,7 +184,7 @@ def build_index() -> AddressIndex:
         if b.county:
             add_city(p2, key(b.county + b.name), b.code)
         if b.kind == source.CITY_WARD:
-            ward = b.name[len(designated_names.get(b.parent_code, "")):]
+            ward = b.name[len(designated_names.get(b.parent_code, "")) :]
             if ward:
                 add_city(p2, key(ward), b.code)  # 中区 (city omitted)
 
@@ -250,7 +254,7 @@ def build_index() -> AddressIndex:
         if base is None:
             continue
         tid = town_ids[(code6, base)]
-        bname = text[len(base):]
+        bname = text[len(base) :]
         buildings.setdefault(tid, []).append((key(bname), bname, note, pc))
         postal.setdefault(pc, []).append((code6, tid, bname))
 
@@ -282,7 +286,16 @@ def build_index() -> AddressIndex:
 
     del towns, town_ids, town_postals, town_chome, town_kana, pending_buildings
     # lists → tuples in place (smaller, and no second copy of the big tables at the peak)
-    for table in (*city_keys.values(), city_all, wards_of, *town_keys.values(), town_all, city_postals, postal, buildings):
+    for table in (
+        *city_keys.values(),
+        city_all,
+        wards_of,
+        *town_keys.values(),
+        town_all,
+        city_postals,
+        postal,
+        buildings,
+    ):
         for k, v in table.items():
             table[k] = tuple(v)
     index = AddressIndex(

@@ -32,14 +32,16 @@ def by_postal(code: str, index: AddressIndex | None = None) -> list[dict]:
     out = []
     for code6, tid, building in idx.postal.get(pc, ()):
         display, _kana, _kind, _parent, p2 = idx.bodies[code6]
-        out.append({
-            "postal_code": pc,
-            "pref": idx.prefs[p2][0],
-            "city": display,
-            "town": idx.towns[tid][1] if tid >= 0 else "",
-            "building": building,
-            "lg_code": code6,
-        })
+        out.append(
+            {
+                "postal_code": pc,
+                "pref": idx.prefs[p2][0],
+                "city": display,
+                "town": idx.towns[tid][1] if tid >= 0 else "",
+                "building": building,
+                "lg_code": code6,
+            }
+        )
     return out
 
 
@@ -54,11 +56,23 @@ def body(code: str, index: AddressIndex | None = None) -> dict:
         raise AddressError(exc.message_ja, exc.message_en, field="code", rule=exc.rule) from None
     if code6[2:5] == "000" and code6[:2] in idx.prefs:
         name, kana, _c = idx.prefs[code6[:2]]
-        return {"code": code6, "name": name, "kana": kana, "kind": "prefecture", "pref": name, "parent": None,
-                "wards": [], "town_count": sum(1 for t in idx.towns if idx.bodies[t[0]][4] == code6[:2])}
+        return {
+            "code": code6,
+            "name": name,
+            "kana": kana,
+            "kind": "prefecture",
+            "pref": name,
+            "parent": None,
+            "wards": [],
+            "town_count": sum(1 for t in idx.towns if idx.bodies[t[0]][4] == code6[:2]),
+        }
     if code6 not in idx.bodies:
-        raise AddressError(f"団体コード {code6} は辞書にありません", f"Code {code6} is not in the index",
-                           field="code", rule="unknown")
+        raise AddressError(
+            f"団体コード {code6} は辞書にありません",
+            f"Code {code6} is not in the index",
+            field="code",
+            rule="unknown",
+        )
     display, kana, kind, parent, p2 = idx.bodies[code6]
     scopes = idx.wards_of.get(code6, (code6,))
     return {

@@ -119,7 +119,9 @@ _SEP_RE = re.compile(rf"\s*((?:(?:丁目|番地|番|号|の|ノ|之|丿|[{_H}]|\
 _LETTER_FIRST_RE = re.compile(rf"([A-Za-z])(?=\s*[{_H}]\s*[0-9])")  # 上町A-5
 _BUILDING_UNIT_RE = re.compile(r"(?:階|F(?![a-zA-Z])|号室|号棟|号館|棟|室|番館|丁目)")
 # 小字・地割 between the town and the number: 字宮根123, 第4地割1001, 麦生11-2 (stops at the first digit)
-_KOAZA_RE = re.compile(rf"(第?[0-9]+地割|字[^0-9{_H}\s]{{1,12}}?(?=\s*[0-9{KANJI_NUM_CHARS}])|[^0-9A-Za-z{_H}\s()\[\]【】「」『』〈〉《》,、.。・:;]{{1,12}}?(?=\s*[0-9]))")
+_KOAZA_RE = re.compile(
+    rf"(第?[0-9]+地割|字[^0-9{_H}\s]{{1,12}}?(?=\s*[0-9{KANJI_NUM_CHARS}])|[^0-9A-Za-z{_H}\s()\[\]【】「」『』〈〉《》,、.。・:;]{{1,12}}?(?=\s*[0-9]))"
+)
 _JO_OMITTED_RE = re.compile(rf"([^0-9\s{_H}]{{1,8}}?)([0-9]{{1,2}})[{_H}](?=[0-9])")
 _STRAY_SEP_RE = re.compile(rf"^(?:(?:番地|番|号)[\s{_H}]*)+")
 _MAX_BARE_CHOME = 30  # beyond this a bare number is a 番地 (中野32-5, 柏ケ谷713-7), not a 丁目
@@ -136,7 +138,7 @@ def _longest(d: dict, s: str, pos: int, maxlen: int):
     """Longest key of `d` that `s` has at `pos`: (end, value) or (pos, None)."""
     n = min(maxlen, len(s) - pos)
     for length in range(n, 0, -1):
-        value = d.get(s[pos:pos + length])
+        value = d.get(s[pos : pos + length])
         if value is not None:
             return pos + length, value
     return pos, None
@@ -183,12 +185,16 @@ class _Normalizer:
             for start, penalty in starts:
                 n = min(maxlen, len(k) - start)
                 for length in range(n, 0, -1):
-                    hits = d.get(k[start:start + length])
+                    hits = d.get(k[start : start + length])
                     if hits is None:
                         continue
                     end = start + length
-                    nxt = k[end:end + 1]
-                    ok = [(tid, q + penalty) for tid, q in hits if q < 2 or nxt == "" or nxt in _BOUNDARY_AFTER_TOWN]
+                    nxt = k[end : end + 1]
+                    ok = [
+                        (tid, q + penalty)
+                        for tid, q in hits
+                        if q < 2 or nxt == "" or nxt in _BOUNDARY_AFTER_TOWN
+                    ]
                     if not ok:
                         continue
                     if end > best_end:
@@ -243,11 +249,11 @@ class _Normalizer:
             if m and self.postal_in is None:
                 self.postal_in = m.group(1) + m.group(2)
                 res.corrections.append(Correction("postal_code", m.group(0).strip(), ""))
-                t = t[m.end():].lstrip(_LEAD_JUNK)
+                t = t[m.end() :].lstrip(_LEAD_JUNK)
             m = _LEAD_BRACKET_RE.match(t)
             if m:
                 res.corrections.append(Correction("bracket", m.group(0).strip(), ""))
-                t = t[m.end():].lstrip(_LEAD_JUNK)
+                t = t[m.end() :].lstrip(_LEAD_JUNK)
         self.t = t
         if not t:
             res.reason = "空の入力です" if not text.strip() else "住所として読める文字がありません"
@@ -338,16 +344,22 @@ class _Normalizer:
                     street_hits += [(code6, t, q) for t, q in found]
             if street_hits:
                 best_end, hits = street_best, street_hits
-                street = self.t[self.tpos(after_city): self.tpos(street_end)].strip()
+                street = self.t[self.tpos(after_city) : self.tpos(street_end)].strip()
                 town_start = street_end
         if hits:
             hits = self.narrow_towns(hits)
             towns = {t for _c, t, _q in hits}
             if len(towns) > 1:
                 return self.ambiguous(
-                    p2, pos, short,
-                    [idx.prefs[idx.bodies[idx.towns[t][0]][4]][0] + idx.bodies[idx.towns[t][0]][0] + idx.towns[t][1]
-                     for t in sorted(towns)],
+                    p2,
+                    pos,
+                    short,
+                    [
+                        idx.prefs[idx.bodies[idx.towns[t][0]][4]][0]
+                        + idx.bodies[idx.towns[t][0]][0]
+                        + idx.towns[t][1]
+                        for t in sorted(towns)
+                    ],
                     "町字が複数の候補に当てはまります",
                 )
             cand, tid, quality = hits[0]
@@ -359,7 +371,9 @@ class _Normalizer:
             codes = self.narrow_cities(codes)
         if len(codes) > 1:
             names = [idx.prefs[idx.bodies[c][4]][0] + idx.bodies[c][0] for c in codes]
-            return self.ambiguous(p2, pos, short, names, "市区町村が複数の候補に当てはまります（都道府県を補ってください）")
+            return self.ambiguous(
+                p2, pos, short, names, "市区町村が複数の候補に当てはまります（都道府県を補ってください）"
+            )
         self.set_city_and_pref(p2, pos, short, cend, codes[0], codes[0], False)
         res.level = 2
         res.postal_code = list(idx.city_postals.get(codes[0], ()))
@@ -372,7 +386,7 @@ class _Normalizer:
 
     def street_end(self, pos: int) -> int:
         """Kyoto style 通り名 (…通…上る/下る/東入/西入) before the town: end of the last marker, or 0."""
-        window = self.k[pos: pos + 48]
+        window = self.k[pos : pos + 48]
         digit = _HOUSE_NUMBER_RE.search(window)  # 5条通, 2丁目 belong to the street; 27番地 ends it
         if digit:
             window = window[: digit.start()]
@@ -417,7 +431,7 @@ class _Normalizer:
         else:
             self.set_pref(p2, pos, short, inferred=False)
         res.city, res.lg_code = display, body6
-        written = self.t[self.tpos(pos): self.tpos(cend)].strip()
+        written = self.t[self.tpos(pos) : self.tpos(cend)].strip()
         cand_display = idx.bodies[cand][0]
         if body6 != cand:  # ward found through the town below a designated city
             res.corrections.append(Correction("ward_added", written, display))
@@ -468,9 +482,15 @@ class _Normalizer:
             res.corrections.append(Correction("city_added", "", res.city))
             return self.finish_town(tid, 0, pos, best_end)
         if tids and len(tids) > 1:
-            names = [idx.prefs[idx.bodies[idx.towns[t][0]][4]][0] + idx.bodies[idx.towns[t][0]][0] + idx.towns[t][1]
-                     for t in tids]
-            return self.ambiguous(p2, pos, short, names, "市区町村が書かれておらず、町字が複数の市区町村にあります")
+            names = [
+                idx.prefs[idx.bodies[idx.towns[t][0]][4]][0]
+                + idx.bodies[idx.towns[t][0]][0]
+                + idx.towns[t][1]
+                for t in tids
+            ]
+            return self.ambiguous(
+                p2, pos, short, names, "市区町村が書かれておらず、町字が複数の市区町村にあります"
+            )
         if p2 is not None:
             self.set_pref(p2, pos, short, inferred=False)
             res.level = 1
@@ -485,10 +505,12 @@ class _Normalizer:
     def finish_town(self, tid, quality, start, end) -> AddressResult:
         idx, res = self.idx, self.res
         code6, name, _kana, chome_flag, postals = idx.towns[tid]
-        written = self.t[self.tpos(start): self.tpos(end)].strip()
+        written = self.t[self.tpos(start) : self.tpos(end)].strip()
         if quality == 3:
             res.corrections.append(Correction("counter", written, name))
-        elif quality >= 1 and (written.startswith("大字") or written.startswith("字") or name.startswith(("大字", "字"))):
+        elif quality >= 1 and (
+            written.startswith("大字") or written.startswith("字") or name.startswith(("大字", "字"))
+        ):
             res.corrections.append(Correction("oaza", written, name))
         elif quality == 2 or (name.endswith("町") and not written.endswith("町") and written):
             res.corrections.append(Correction("town_suffix", written, name))
@@ -521,7 +543,7 @@ class _Normalizer:
                 kend += 1
             street_end = self.street_end(kend)
             if street_end:
-                res.street = self.t[self.tpos(kend): self.tpos(street_end)].strip()
+                res.street = self.t[self.tpos(kend) : self.tpos(street_end)].strip()
                 tpos = self.tpos(street_end)
         nums = self.read_rest(tpos, chome_town=True)
         if res.rest:
@@ -541,9 +563,17 @@ class _Normalizer:
         i = _LEAD_RE.match(t, i).end()
         koaza = ""
         lead = _NUMBER_RE.match(t, i)
-        lead_is_number = bool(lead) and number_value(lead.group(1)) is not None and (
-            lead.group(1).isascii() or lead.end() == len(t) or t[lead.end()] == " "
-            or bool(_SEP_RE.match(t, lead.end())) or bool(_BUILDING_UNIT_RE.match(t, lead.end())))
+        lead_is_number = (
+            bool(lead)
+            and number_value(lead.group(1)) is not None
+            and (
+                lead.group(1).isascii()
+                or lead.end() == len(t)
+                or t[lead.end()] == " "
+                or bool(_SEP_RE.match(t, lead.end()))
+                or bool(_BUILDING_UNIT_RE.match(t, lead.end()))
+            )
+        )
         m = None if lead_is_number else _KOAZA_RE.match(t, i)  # 二ツ堤45-24: 二 is part of a name
         if m:
             koaza = m.group(1)
@@ -607,9 +637,15 @@ def _pick_postals(postals, chome, banchi) -> list[str]:
         return [postals[0][0]]
     chosen = []
     if chome is not None:
-        chosen = [p for p, ch, _b in postals if ch and any(ch[i] <= chome <= ch[i + 1] for i in range(0, len(ch), 2))]
+        chosen = [
+            p
+            for p, ch, _b in postals
+            if ch and any(ch[i] <= chome <= ch[i + 1] for i in range(0, len(ch), 2))
+        ]
     elif banchi is not None:
-        chosen = [p for p, _c, b in postals if b and any(b[i] <= banchi <= b[i + 1] for i in range(0, len(b), 2))]
+        chosen = [
+            p for p, _c, b in postals if b and any(b[i] <= banchi <= b[i + 1] for i in range(0, len(b), 2))
+        ]
     if not chosen and (chome is not None or banchi is not None):
         chosen = [p for p, ch, b in postals if not ch and not b]
     if not chosen:
@@ -628,7 +664,9 @@ def _building_postal(entries, building: str) -> list[str]:
     names = [e for e in entries if bkey.startswith(e[0])]
     if not names:
         return []
-    m = _FLOOR_IN_BUILDING.search(building[len(names[0][1]):] if building.startswith(names[0][1]) else building)
+    m = _FLOOR_IN_BUILDING.search(
+        building[len(names[0][1]) :] if building.startswith(names[0][1]) else building
+    )
     floor = None
     if m:
         floor = f"{m.group(1)}階" if m.group(1) else "地階・階層不明"

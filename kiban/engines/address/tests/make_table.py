@@ -44,7 +44,9 @@ def check_digit(code5: str) -> str:
 
 def kanji(n: int) -> str:
     tens, ones = divmod(n, 10)
-    return ("" if tens == 0 else ("" if tens == 1 else KANJI[tens]) + "十") + ("" if ones == 0 else KANJI[ones])
+    return ("" if tens == 0 else ("" if tens == 1 else KANJI[tens]) + "十") + (
+        "" if ones == 0 else KANJI[ones]
+    )
 
 
 def strip_county(city: str) -> str:
@@ -109,10 +111,16 @@ def main() -> None:
             if case == "full":
                 text = f"{pref}{city}{town}" + (f"{chome}-{ban}-{go}" if chome else f"{ban}-{go}")
             elif case == "fullwidth":
-                text = f"{pref}{city}{town}" + (f"{chome}丁目{ban}-{go}" if chome else f"{ban}-{go}").translate(FULL)
+                text = f"{pref}{city}{town}" + (
+                    f"{chome}丁目{ban}-{go}" if chome else f"{ban}-{go}"
+                ).translate(FULL)
                 text = text.replace("－", rng.choice(["－", "ー", "−", "‐", "ｰ"]))
             elif case == "kanji":
-                text = f"{pref}{city}{town}" + (f"{kanji(chome)}丁目" if chome else "") + f"{kanji(ban)}番{kanji(go)}号"
+                text = (
+                    f"{pref}{city}{town}"
+                    + (f"{kanji(chome)}丁目" if chome else "")
+                    + f"{kanji(ban)}番{kanji(go)}号"
+                )
             elif case == "no_pref":
                 text = f"{city_plain}{town}" + (f"{chome}丁目{ban}番地{go}" if chome else f"{ban}番地の{go}")
                 expect_pref_inferred = True
@@ -120,25 +128,34 @@ def main() -> None:
                 text = f"{pref} {city}\n{town}　" + (f"{chome}丁目 {ban}-{go}" if chome else f"{ban}-{go}")
             elif case == "postal":
                 pc = r["postal_code"]
-                text = f"〒{pc[:3]}-{pc[3:]} {pref}{city}{town}" + (f"{chome}-{ban}-{go}" if chome else f"{ban}-{go}")
+                text = f"〒{pc[:3]}-{pc[3:]} {pref}{city}{town}" + (
+                    f"{chome}-{ban}-{go}" if chome else f"{ban}-{go}"
+                )
             elif case == "building":
                 building = f"{town}ハイツ{go}0{rng.randint(1, 9)}号室"
-                text = f"{pref}{city}{town}" + (f"{chome}-{ban}-{go}" if chome else f"{ban}-{go}") + " " + building
+                text = (
+                    f"{pref}{city}{town}"
+                    + (f"{chome}-{ban}-{go}" if chome else f"{ban}-{go}")
+                    + " "
+                    + building
+                )
             else:  # "no": 郡 omitted
                 text = f"{pref}{city_plain}{town}" + (f"{chome}丁目{ban}-{go}" if chome else f"{ban}-{go}")
-            out.append({
-                "input": text,
-                "pref": pref,
-                "city": city,
-                "town": town_out,
-                "rest": f"{ban}-{go}",
-                "building": building,
-                "lg_code": r["jisx0402"] + check_digit(r["jisx0402"]),
-                "postal_code": r["postal_code"],
-                "level": 4,
-                "case": case + ("+pref_inferred" if expect_pref_inferred else ""),
-                "source": f"KEN_ALL {r['postal_code']} {r['jisx0402']}",
-            })
+            out.append(
+                {
+                    "input": text,
+                    "pref": pref,
+                    "city": city,
+                    "town": town_out,
+                    "rest": f"{ban}-{go}",
+                    "building": building,
+                    "lg_code": r["jisx0402"] + check_digit(r["jisx0402"]),
+                    "postal_code": r["postal_code"],
+                    "level": 4,
+                    "case": case + ("+pref_inferred" if expect_pref_inferred else ""),
+                    "source": f"KEN_ALL {r['postal_code']} {r['jisx0402']}",
+                }
+            )
     with OUT.open("w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(out[0]))
         w.writeheader()

@@ -19,12 +19,19 @@ def client(db):
 
 
 def test_normalize_batch(client):
-    resp = client.post(URL, {"addresses": ["東京都千代田区霞ヶ関２－１－２", "府中市", ""]}, content_type="application/json")
+    resp = client.post(
+        URL, {"addresses": ["東京都千代田区霞ヶ関２－１－２", "府中市", ""]}, content_type="application/json"
+    )
     assert resp.status_code == 200, resp.content
     data = resp.json()
     assert data["count"] == 3 and "KEN_ALL" in data["data_date"]
     first, ambiguous, empty = data["results"]
-    assert (first["town"], first["rest"], first["lg_code"], first["level"]) == ("霞が関二丁目", "1-2", "131016", 4)
+    assert (first["town"], first["rest"], first["lg_code"], first["level"]) == (
+        "霞が関二丁目",
+        "1-2",
+        "131016",
+        4,
+    )
     assert first["postal_code"] == ["1000013"]
     assert any(c["kind"] == "spelling" and c["before"] == "霞ヶ関" for c in first["corrections"])
     assert ambiguous["level"] == 0 and ambiguous["ambiguity"] == ["東京都府中市", "広島県府中市"]
@@ -32,7 +39,9 @@ def test_normalize_batch(client):
 
 
 def test_default_body(client):
-    resp = client.post(URL, {"addresses": ["北区北七条西2丁目"], "default_body": "011002"}, content_type="application/json")
+    resp = client.post(
+        URL, {"addresses": ["北区北七条西2丁目"], "default_body": "011002"}, content_type="application/json"
+    )
     assert resp.json()["results"][0]["city"] == "札幌市北区"
 
 
@@ -46,7 +55,9 @@ def test_thousand_is_the_limit(client):
 
 
 def test_bad_default_body_is_a_problem(client):
-    resp = client.post(URL, {"addresses": ["北区"], "default_body": "011001"}, content_type="application/json")
+    resp = client.post(
+        URL, {"addresses": ["北区"], "default_body": "011001"}, content_type="application/json"
+    )
     assert resp.status_code == 400
     body = resp.json()
     assert body["code"] == "address_invalid" and "検査数字" in body["detail"]

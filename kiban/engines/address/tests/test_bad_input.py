@@ -47,7 +47,9 @@ def test_bad_input_gives_a_reason_quickly(text):
     assert res.as_dict()["input"] == text
 
 
-@pytest.mark.parametrize("value", [None, b"\xff\xfe\x00binary", 12345, 3.5, ["東京都"], bytearray(b"\x80\x81")])
+@pytest.mark.parametrize(
+    "value", [None, b"\xff\xfe\x00binary", 12345, 3.5, ["東京都"], bytearray(b"\x80\x81")]
+)
 def test_non_strings_do_not_raise(value):
     res = normalize(value)
     assert res.level <= 1

@@ -19,14 +19,26 @@ def _csv(path, rows, encoding="utf-8"):
 
 def test_normalize_csv_adds_every_field(tmp_path, capsys):
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
-    _csv(src, [["番号", "住所"], ["1", "〒100-0013 東京都千代田区霞ヶ関２－１－２ 中央合同庁舎"], ["2", ""], ["3", "北区"]])
+    _csv(
+        src,
+        [
+            ["番号", "住所"],
+            ["1", "〒100-0013 東京都千代田区霞ヶ関２－１－２ 中央合同庁舎"],
+            ["2", ""],
+            ["3", "北区"],
+        ],
+    )
     assert kiban_main(["address", "normalize", str(src), "--column", "住所", "-o", str(out)]) == 0
     with out.open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["番号"] for r in rows] == ["1", "2", "3"]
     first = rows[0]
     assert (first["住所_都道府県"], first["住所_市区町村"], first["住所_町字"], first["住所_番地"]) == (
-        "東京都", "千代田区", "霞が関二丁目", "1-2")
+        "東京都",
+        "千代田区",
+        "霞が関二丁目",
+        "1-2",
+    )
     assert first["住所_建物"] == "中央合同庁舎"
     assert first["住所_団体コード"] == "131016" and first["住所_郵便番号"] == "1000013"
     assert first["住所_レベル"] == "4" and "霞ヶ関→霞が関" in first["住所_補正"]
@@ -37,7 +49,11 @@ def test_normalize_csv_adds_every_field(tmp_path, capsys):
 
 def test_normalize_shift_jis_csv_with_default_body(tmp_path):
     src, out = tmp_path / "sjis.csv", tmp_path / "out.csv"
-    _csv(src, [["氏名", "所在地"], ["山田", "北区北七条西2丁目"], ["鈴木", "中央区大通西1丁目"]], encoding="cp932")
+    _csv(
+        src,
+        [["氏名", "所在地"], ["山田", "北区北七条西2丁目"], ["鈴木", "中央区大通西1丁目"]],
+        encoding="cp932",
+    )
     assert main(["normalize", str(src), "-c", "所在地", "-o", str(out), "--default-body", "011002"]) == 0
     with out.open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
@@ -56,7 +72,11 @@ def test_normalize_excel_to_excel(tmp_path):
     rows = list(load_workbook(out).active.values)
     header, row = rows[0], dict(zip(rows[0], rows[1]))
     assert "住所_通り名" in header
-    assert row["住所_町字"] == "恵比須町" and row["住所_通り名"] == "河原町通三条上る" and row["住所_番地"] == "427"
+    assert (
+        row["住所_町字"] == "恵比須町"
+        and row["住所_通り名"] == "河原町通三条上る"
+        and row["住所_番地"] == "427"
+    )
 
 
 def test_missing_column_and_bad_default_body_are_clear_errors(tmp_path, capsys):

@@ -24,7 +24,9 @@ FLOORS = {
 def stats():
     path = shared_path("eval", "address", "cases.jsonl")
     if path is None:
-        pytest.skip("../shared/eval/address/cases.jsonl is absent (KIBAN_SHARED_DIR): no peer expectations to compare")
+        pytest.skip(
+            "../shared/eval/address/cases.jsonl is absent (KIBAN_SHARED_DIR): no peer expectations to compare"
+        )
     return evaluation.agreement(evaluation.load_cases(path))
 
 

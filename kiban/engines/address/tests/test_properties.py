@@ -62,7 +62,12 @@ def spelled(draw):
         h = draw(st.sampled_from(HYPHENS))
         parts.append(_num(draw, b) + h + _num(draw, g))
     elif sep == "banchi":
-        parts.append(_num(draw, b) + draw(st.sampled_from(["番", "番地"])) + _num(draw, g) + draw(st.sampled_from(["号", ""])))
+        parts.append(
+            _num(draw, b)
+            + draw(st.sampled_from(["番", "番地"]))
+            + _num(draw, g)
+            + draw(st.sampled_from(["号", ""]))
+        )
     else:
         parts.append(_num(draw, b) + draw(st.sampled_from(["の", "ノ"])) + _num(draw, g))
     text = "".join(parts)
@@ -78,7 +83,10 @@ def test_any_spelling_of_a_town_normalises_to_the_same_result(case):
     want = normalize(canonical)
     got = normalize(text)
     assert want.level == 4, want.as_dict()
-    assert {f: getattr(got, f) for f in FIELDS} == {f: getattr(want, f) for f in FIELDS}, (text, got.as_dict())
+    assert {f: getattr(got, f) for f in FIELDS} == {f: getattr(want, f) for f in FIELDS}, (
+        text,
+        got.as_dict(),
+    )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -98,4 +106,9 @@ def test_idempotent_on_arbitrary_tails(town, tail):
     first = normalize(f"{pref}{city}{name}{tail}")
     second = normalize(first.address)
     assert second.address == first.address
-    assert (second.pref, second.city, second.town, second.lg_code) == (first.pref, first.city, first.town, first.lg_code)
+    assert (second.pref, second.city, second.town, second.lg_code) == (
+        first.pref,
+        first.city,
+        first.town,
+        first.lg_code,
+    )

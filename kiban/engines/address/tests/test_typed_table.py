@@ -32,15 +32,47 @@ TABLE = Path(__file__).resolve().parent / "data" / "typed_addresses.csv"
 # "AMBIG a|b" = KEN_ALL municipalities (JIS code) that share the written name.
 SPECIAL: list[tuple[str, dict, str]] = [
     # --- kanji numerals inside names must stay names ---
-    ("愛知県名古屋市千種区千種三丁目1-1", dict(pref="愛知県", city="名古屋市千種区", town="千種三丁目", rest="1-1", lg_code="231011"), "PC 4640858"),
-    ("千葉県山武郡九十九里町片貝1-2", dict(city="山武郡九十九里町", town="片貝", rest="1-2", lg_code="124036"), "PC 2830104"),
-    ("九十九里町片貝２番地", dict(pref="千葉県", city="山武郡九十九里町", town="片貝", rest="2"), "PC 2830104"),
-    ("愛知県一宮市本町二丁目3-4", dict(city="一宮市", town="本町二丁目", rest="3-4", lg_code="232033"), "PC 4910859"),
+    (
+        "愛知県名古屋市千種区千種三丁目1-1",
+        dict(pref="愛知県", city="名古屋市千種区", town="千種三丁目", rest="1-1", lg_code="231011"),
+        "PC 4640858",
+    ),
+    (
+        "千葉県山武郡九十九里町片貝1-2",
+        dict(city="山武郡九十九里町", town="片貝", rest="1-2", lg_code="124036"),
+        "PC 2830104",
+    ),
+    (
+        "九十九里町片貝２番地",
+        dict(pref="千葉県", city="山武郡九十九里町", town="片貝", rest="2"),
+        "PC 2830104",
+    ),
+    (
+        "愛知県一宮市本町二丁目3-4",
+        dict(city="一宮市", town="本町二丁目", rest="3-4", lg_code="232033"),
+        "PC 4910859",
+    ),
     ("福島県二本松市金色１２３", dict(city="二本松市", town="金色", rest="123"), "PC 9640915"),
-    ("東京都三鷹市下連雀三丁目1番1号", dict(city="三鷹市", town="下連雀三丁目", rest="1-1", lg_code="132047"), "PC 1810013"),
-    ("東京都八王子市元本郷町三丁目24-1", dict(city="八王子市", town="元本郷町三丁目", rest="24-1", lg_code="132012"), "PC 1920051"),
-    ("三重県四日市市諏訪町1-5", dict(city="四日市市", town="諏訪町", rest="1-5", lg_code="242021"), "PC 5100085"),
-    ("新潟県十日町市千歳町三丁目3", dict(city="十日町市", town="千歳町三丁目", rest="3", lg_code="152102"), "PC 9480067"),
+    (
+        "東京都三鷹市下連雀三丁目1番1号",
+        dict(city="三鷹市", town="下連雀三丁目", rest="1-1", lg_code="132047"),
+        "PC 1810013",
+    ),
+    (
+        "東京都八王子市元本郷町三丁目24-1",
+        dict(city="八王子市", town="元本郷町三丁目", rest="24-1", lg_code="132012"),
+        "PC 1920051",
+    ),
+    (
+        "三重県四日市市諏訪町1-5",
+        dict(city="四日市市", town="諏訪町", rest="1-5", lg_code="242021"),
+        "PC 5100085",
+    ),
+    (
+        "新潟県十日町市千歳町三丁目3",
+        dict(city="十日町市", town="千歳町三丁目", rest="3", lg_code="152102"),
+        "PC 9480067",
+    ),
     # --- 丁目/番地/番/号/の and every hyphen ---
     ("東京都千代田区霞が関二丁目一番二号", dict(town="霞が関二丁目", rest="1-2", level=4), "PC 1000013"),
     ("東京都千代田区霞が関2丁目1番地2", dict(town="霞が関二丁目", rest="1-2"), "PC 1000013"),
@@ -59,49 +91,141 @@ SPECIAL: list[tuple[str, dict, str]] = [
     ("茨城県竜ヶ崎市泉町1", dict(city="龍ケ崎市", town="泉町", rest="1", lg_code="082082"), "PC 3010857"),
     ("東京都世田谷区深澤三丁目1", dict(city="世田谷区", town="深沢三丁目", rest="1"), "PC 1580081"),
     ("東京都新宿区髙田馬場一丁目2-3", dict(city="新宿区", town="高田馬場一丁目", rest="2-3"), "PC 1690075"),
-    ("長崎県長﨑市桜町2-22", dict(pref="長崎県", city="長崎市", town="桜町", rest="2-22", lg_code="422011"), "PC 8500031"),
-    ("東京都西多摩郡桧原村数馬1", dict(city="西多摩郡檜原村", town="数馬", rest="1", lg_code="133078"), "PC 1900221"),
+    (
+        "長崎県長﨑市桜町2-22",
+        dict(pref="長崎県", city="長崎市", town="桜町", rest="2-22", lg_code="422011"),
+        "PC 8500031",
+    ),
+    (
+        "東京都西多摩郡桧原村数馬1",
+        dict(city="西多摩郡檜原村", town="数馬", rest="1", lg_code="133078"),
+        "PC 1900221",
+    ),
     # --- missing prefecture: unique, ambiguous, resolved by the town ---
-    ("府中市", dict(pref=None, city=None, level=0, ambiguity=["東京都府中市", "広島県府中市"]), "AMBIG 13206|34208"),
-    ("府中市宮西町1-1", dict(pref="東京都", city="府中市", town="宮西町一丁目", rest="1", lg_code="132063"), "PC 1830022"),
+    (
+        "府中市",
+        dict(pref=None, city=None, level=0, ambiguity=["東京都府中市", "広島県府中市"]),
+        "AMBIG 13206|34208",
+    ),
+    (
+        "府中市宮西町1-1",
+        dict(pref="東京都", city="府中市", town="宮西町一丁目", rest="1", lg_code="132063"),
+        "PC 1830022",
+    ),
     ("伊達市", dict(level=0, ambiguity=["北海道伊達市", "福島県伊達市"]), "AMBIG 01233|07213"),
-    ("伊達市網代町1", dict(pref="北海道", city="伊達市", town="網代町", rest="1", lg_code="012335"), "PC 0520025"),
-    ("伊達市姥石1", dict(pref="福島県", city="伊達市", town="姥石", rest="1", lg_code="072133"), "PC 9600455"),
-    ("鹿嶋市宮中1-1", dict(pref="茨城県", city="鹿嶋市", town="宮中", rest="1-1", lg_code="082228"), "PC 3140031"),
+    (
+        "伊達市網代町1",
+        dict(pref="北海道", city="伊達市", town="網代町", rest="1", lg_code="012335"),
+        "PC 0520025",
+    ),
+    (
+        "伊達市姥石1",
+        dict(pref="福島県", city="伊達市", town="姥石", rest="1", lg_code="072133"),
+        "PC 9600455",
+    ),
+    (
+        "鹿嶋市宮中1-1",
+        dict(pref="茨城県", city="鹿嶋市", town="宮中", rest="1-1", lg_code="082228"),
+        "PC 3140031",
+    ),
     ("茨城県鹿島市宮中1-1", dict(pref="茨城県", city="鹿嶋市", town="宮中"), "PC 3140031"),
-    ("佐賀県鹿島市納富分1", dict(pref="佐賀県", city="鹿島市", town="納富分", lg_code="412074"), "PC 8491312"),
+    (
+        "佐賀県鹿島市納富分1",
+        dict(pref="佐賀県", city="鹿島市", town="納富分", lg_code="412074"),
+        "PC 8491312",
+    ),
     ("鹿島市納富分1", dict(pref="佐賀県", city="鹿島市", town="納富分"), "PC 8491312"),
-    ("渋谷区道玄坂1-2-3", dict(pref="東京都", city="渋谷区", town="道玄坂一丁目", rest="2-3", lg_code="131130"), "PC 1500043"),
+    (
+        "渋谷区道玄坂1-2-3",
+        dict(pref="東京都", city="渋谷区", town="道玄坂一丁目", rest="2-3", lg_code="131130"),
+        "PC 1500043",
+    ),
     # --- 郡 and 大字/字 written or omitted ---
     ("埼玉県川口市大字芝1234", dict(town="芝", rest="1234", lg_code="112038"), "PC 3330866"),
     ("埼玉県川口市芝1234", dict(town="芝", rest="1234"), "PC 3330866"),
     ("埼玉県川口市字芝1234", dict(town="芝", rest="1234"), "PC 3330866"),
     ("東京都檜原村数馬1", dict(city="西多摩郡檜原村", town="数馬"), "PC 1900221"),
     # --- Kyoto 通り名 ---
-    ("京都府京都市中京区河原町通三条上る恵比須町427", dict(city="京都市中京区", town="恵比須町", rest="427", street="河原町通三条上る", lg_code="261041"), "PC 6048005"),
-    ("上京区今出川通烏丸東入玄武町", dict(pref="京都府", city="京都市上京区", town="玄武町", street="今出川通烏丸東入"), "PC 6020893"),
-    ("京都府京都市下京区四条通烏丸東入長刀鉾町", dict(city="京都市下京区", town="長刀鉾町", street="四条通烏丸東入"), "PC 6008008"),
+    (
+        "京都府京都市中京区河原町通三条上る恵比須町427",
+        dict(city="京都市中京区", town="恵比須町", rest="427", street="河原町通三条上る", lg_code="261041"),
+        "PC 6048005",
+    ),
+    (
+        "上京区今出川通烏丸東入玄武町",
+        dict(pref="京都府", city="京都市上京区", town="玄武町", street="今出川通烏丸東入"),
+        "PC 6020893",
+    ),
+    (
+        "京都府京都市下京区四条通烏丸東入長刀鉾町",
+        dict(city="京都市下京区", town="長刀鉾町", street="四条通烏丸東入"),
+        "PC 6008008",
+    ),
     # --- postal code / 〒 prefix, spaces and newlines, brackets ---
-    ("〒100-0013 東京都千代田区霞が関2-1-2", dict(town="霞が関二丁目", rest="1-2", postal_code=["1000013"]), "PC 1000013"),
+    (
+        "〒100-0013 東京都千代田区霞が関2-1-2",
+        dict(town="霞が関二丁目", rest="1-2", postal_code=["1000013"]),
+        "PC 1000013",
+    ),
     ("〒1000013東京都千代田区霞が関2-1-2", dict(town="霞が関二丁目", rest="1-2"), "PC 1000013"),
     ("100-0013 東京都千代田区霞が関2-1-2", dict(town="霞が関二丁目", rest="1-2"), "PC 1000013"),
-    ("〒１００－００１３　東京都千代田区霞が関２－１－２", dict(town="霞が関二丁目", rest="1-2"), "PC 1000013"),
+    (
+        "〒１００－００１３　東京都千代田区霞が関２－１－２",
+        dict(town="霞が関二丁目", rest="1-2"),
+        "PC 1000013",
+    ),
     ("東京都\n千代田区\n霞が関 2-1-2", dict(town="霞が関二丁目", rest="1-2"), "PC 1000013"),
     ("  東京都　千代田区　霞が関　２丁目１－２  ", dict(town="霞が関二丁目", rest="1-2"), "PC 1000013"),
-    ("東京都千代田区霞が関2-1-2（中央合同庁舎", dict(town="霞が関二丁目", rest="1-2", building="(中央合同庁舎"), "PC 1000013"),
-    ("東京都千代田区霞が関2-1-2 中央合同庁舎第2号館 10階", dict(rest="1-2", building="中央合同庁舎第2号館 10階"), "PC 1000013"),
+    (
+        "東京都千代田区霞が関2-1-2（中央合同庁舎",
+        dict(town="霞が関二丁目", rest="1-2", building="(中央合同庁舎"),
+        "PC 1000013",
+    ),
+    (
+        "東京都千代田区霞が関2-1-2 中央合同庁舎第2号館 10階",
+        dict(rest="1-2", building="中央合同庁舎第2号館 10階"),
+        "PC 1000013",
+    ),
     ("(旧)東京都千代田区霞が関2-1-2", dict(town="霞が関二丁目", rest="1-2"), "PC 1000013"),
     # --- below the municipality: ward without city, town alone, default body ---
-    ("北区赤羽1-1", dict(pref="東京都", city="北区", town="赤羽一丁目", rest="1", lg_code="131172"), "PC 1150045"),
+    (
+        "北区赤羽1-1",
+        dict(pref="東京都", city="北区", town="赤羽一丁目", rest="1", lg_code="131172"),
+        "PC 1150045",
+    ),
     ("北区", dict(level=0, reason_has="複数"), "AMBIG 13117|01102"),
-    ("紀尾井町1-3", dict(pref="東京都", city="千代田区", town="紀尾井町", rest="1-3", lg_code="131016"), "PC 1020094"),
-    ("博多駅前2-1-1", dict(pref="福岡県", city="福岡市博多区", town="博多駅前二丁目", rest="1-1", lg_code="401323"), "PC 8120011"),
+    (
+        "紀尾井町1-3",
+        dict(pref="東京都", city="千代田区", town="紀尾井町", rest="1-3", lg_code="131016"),
+        "PC 1020094",
+    ),
+    (
+        "博多駅前2-1-1",
+        dict(pref="福岡県", city="福岡市博多区", town="博多駅前二丁目", rest="1-1", lg_code="401323"),
+        "PC 8120011",
+    ),
     ("本町1", dict(level=0, reason_has="複数"), "AMBIG 01202|01204"),
     # default_body: 大阪市 (271004) decides 本町; 札幌市 (011002) decides 北区
-    ("本町1-1", dict(default_body="271004", city="大阪市中央区", town="本町一丁目", rest="1", lg_code="271284"), "PC 5410053"),
-    ("北区北七条西2丁目", dict(default_body="011002", city="札幌市北区", town="北七条西二丁目", lg_code="011029"), "PC 0600807"),
-    ("中央1-3-1", dict(default_body="041009", city="仙台市青葉区", town="中央一丁目", rest="3-1"), "PC 9800021"),
-    ("横浜市中区山下町1", dict(pref="神奈川県", city="横浜市中区", town="山下町", rest="1", lg_code="141046"), "PC 2310023"),
+    (
+        "本町1-1",
+        dict(default_body="271004", city="大阪市中央区", town="本町一丁目", rest="1", lg_code="271284"),
+        "PC 5410053",
+    ),
+    (
+        "北区北七条西2丁目",
+        dict(default_body="011002", city="札幌市北区", town="北七条西二丁目", lg_code="011029"),
+        "PC 0600807",
+    ),
+    (
+        "中央1-3-1",
+        dict(default_body="041009", city="仙台市青葉区", town="中央一丁目", rest="3-1"),
+        "PC 9800021",
+    ),
+    (
+        "横浜市中区山下町1",
+        dict(pref="神奈川県", city="横浜市中区", town="山下町", rest="1", lg_code="141046"),
+        "PC 2310023",
+    ),
     ("横浜市山下町1", dict(pref="神奈川県", city="横浜市中区", town="山下町"), "PC 2310023"),
     # --- levels below 4 ---
     ("東京都", dict(pref="東京都", city=None, level=1), "PC 1000013"),
@@ -142,8 +266,12 @@ def test_table_rows_are_anchored_in_ken_all():
     data = ken_all()
     for r in table_rows():
         items = data[r["postal_code"]]
-        assert any(i["city"] == r["city"] and i["neighborhood"] == _base_town(r["town"])
-                   and i["prefecture"] == r["pref"] for i in items), r
+        assert any(
+            i["city"] == r["city"]
+            and i["neighborhood"] == _base_town(r["town"])
+            and i["prefecture"] == r["pref"]
+            for i in items
+        ), r
 
 
 @pytest.mark.parametrize("text,expected,evidence", SPECIAL, ids=[s[0][:24] for s in SPECIAL])
@@ -154,8 +282,11 @@ def test_special_rows_are_anchored_in_ken_all(text, expected, evidence):
         items = data[value]
         assert items, evidence
         if expected.get("town"):
-            assert any(i["neighborhood"] == _base_town(expected["town"]) and
-                       (not expected.get("city") or i["city"] == expected["city"]) for i in items), evidence
+            assert any(
+                i["neighborhood"] == _base_town(expected["town"])
+                and (not expected.get("city") or i["city"] == expected["city"])
+                for i in items
+            ), evidence
     else:
         codes = value.split("|")
         found = {i["jisx0402"] for items in data.values() for i in items if i["jisx0402"] in codes}
