@@ -13,7 +13,7 @@ import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.serializers.json import DjangoJSONEncoder
-from django.core.signals import request_finished
+from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
@@ -58,10 +58,12 @@ def a_world(db):
 
 @pytest.fixture
 def wsgi_in_test_transaction():
-    # Django's test client does the same: a real WSGI request ends by closing "old" connections, which
-    # would close the test's own transaction.
+    # Django's test client does the same: a real WSGI request starts and ends by closing "old" connections,
+    # which would close the test's own transaction (on PostgreSQL; SQLite's in-memory test database ignores it).
+    request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     yield
+    request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 
 
