@@ -250,7 +250,8 @@ def _split_block(sheet: Sheet, t: Table, recipe: dict) -> None:
     while top < r1 - 1:
         ne, num, _txt = _row_kind(rows, top, c0, c1)
         first_col = next((c for c in range(c0, c1 + 1) if not is_empty(_cell(rows, top, c))), c0)
-        if num == 0 and first_col == c0 and (ne == 1 and width >= 3 or ne == 2 and width >= 6):
+        nxt_ne = _row_kind(rows, top + 1, c0, c1)[0]
+        if num == 0 and first_col == c0 and (ne == 1 and width >= 3 or ne == 2 and width >= 6 and nxt_ne <= 2):
             t.title_rows.append(top)
             top += 1
             continue
@@ -341,6 +342,7 @@ def _split_block(sheet: Sheet, t: Table, recipe: dict) -> None:
     id_range = [c for c in range(c0, c1 + 1) if c not in vc_set]
     contiguous = bool(value_cols) and value_cols == list(range(value_cols[0], value_cols[-1] + 1))
     va, vb = (value_cols[0], value_cols[-1] + 1) if value_cols else (0, 0)
+    last_value_row = -1
     nvc = vb - va
     for r in range(first_data, bottom + 1):
         row = rows[r]
@@ -354,10 +356,16 @@ def _split_block(sheet: Sheet, t: Table, recipe: dict) -> None:
         labels = sum(1 for c in id_range if c < len(row) and not is_empty(row[c]))
         if not has_value and labels == 0:
             continue
+        if has_value:
+            last_value_row = r
         if not has_value and labels == 1 and value_cols:
             t.section_rows.append(r)
             continue
         data_rows.append(r)
+    if value_cols and data_rows:
+        # rows after the last row holding a value are notes (凡例・出典), not data
+        t.note_rows = sorted(set(t.note_rows) | {r for r in data_rows if r > last_value_row})
+        data_rows = [r for r in data_rows if r <= last_value_row]
     t.data_rows = data_rows
     if data_rows:
         # lone labels after the last data row are notes; a section must be followed by data
@@ -377,8 +385,28 @@ def _split_block(sheet: Sheet, t: Table, recipe: dict) -> None:
     if not t.id_cols and t.value_cols and not t.header_rows:
         pass
     _name_columns(sheet, t, recipe)
+    # codes and time points are identifiers (表側), not measures, even when they are digits
+    ident = [c for c in t.value_cols if _identifier_column(rows, t, c)]
+    if ident and not recipe.get("value_columns"):
+        t.value_cols = [c for c in t.value_cols if c not in ident]
+        t.id_cols = sorted(t.id_cols + ident)
+        _name_columns(sheet, t, recipe)
     _find_totals(rows, t)
     _decide_melt(rows, t, recipe)
+
+
+_IDENT_NAME_RE = re.compile(r"(コード|code|番号|ID|No\.?$|^年$|^年度$|^月$|^日$|^年月$|^年月日$|^時点$|^調査年|^Year$|^Month$|"
+                            r"^Day$|^Date$|^Period$)", re.I)
+
+
+def _identifier_column(rows, t: Table, c: int) -> bool:
+    name = t.names.get(c, "")
+    if _IDENT_NAME_RE.search(name):
+        return True
+    sample = [rows[r][c] for r in t.data_rows[:200] if c < len(rows[r]) and not is_empty(rows[r][c])]
+    # zero-padded digit strings (「010006」) are codes
+    return bool(sample) and all(isinstance(v, str) and v.strip().isdigit() and v.strip().startswith("0")
+                                for v in sample[:50]) and len(sample) >= 2
 
 
 def _lone_label_recurs(rows, r, bottom, c0, c1, vc: set) -> bool:

@@ -334,6 +334,9 @@ def legend_from_notes(notes: list[str]) -> dict[str, str]:
     """Read a symbol legend out of note lines: 「-」は該当なし → {'-': '該当なし'} (keys NFKC-normalised)."""
     legend: dict[str, str] = {}
     for line in notes:
+        m = re.match(r"^\s*([^\s:：]{1,3})\s*[:：]\s+(.{1,40})$", line)  # "s: Suppressed", "*: Refer to …"
+        if m and not re.match(r"^(注|※|資料|出典|Note|Source)", m.group(1)):
+            legend[nfkc(m.group(1)).strip()] = m.group(2).strip()
         for sym, meaning in _LEGEND_RE.findall(line):
             key = nfkc(sym).strip()
             meaning = re.sub(r"(を示す|を表す|を意味する|である|です|とした|とする|を示している)$", "", meaning.strip())
