@@ -362,8 +362,10 @@ def _assemble(t: Table, id_values, section_col, values, stats, field_meta, date_
     if not t.melt:
         out = base
         for c in t.value_cols:
-            nm, _u = _split_unit(t.names[c])
-            nm = nm or t.names[c]
+            parts = t.header_parts.get(c) or [t.names[c]]
+            nm = "_".join(dict.fromkeys(_split_unit(p)[0] or p for p in parts)) or t.names[c]
+            if t.names[c] != "_".join(parts):  # renamed by the recipe, or a placeholder name (列3)
+                nm = t.names[c]
             if nm in out.columns:
                 nm = t.names[c]
             v = values[c]

@@ -268,7 +268,7 @@ def _split_block(sheet: Sheet, t: Table, recipe: dict) -> None:
     if recipe.get("header_rows") is not None:
         hdr_n = int(recipe["header_rows"])
         skip = int(recipe.get("skip_rows", 0) or 0)
-        t.title_rows = list(range(r0, r0 + skip))
+        t.title_rows = sorted(set(t.title_rows) - set(range(r0, r1 + 1)) | set(range(r0, r0 + skip)))
         top = r0 + skip
         t.header_rows = list(range(top, top + hdr_n))
         first_data = top + hdr_n
