@@ -114,14 +114,18 @@ _CHOME_BARE_RE = re.compile(
     rf"[\s{_H}]*([0-9]+|[{KANJI_NUM_CHARS}]+)\s*(?:(?:[{_H}のノ之丿.]|丁目|番地|番|号)\s*)+(?=[0-9{KANJI_NUM_CHARS}])"
 )
 _NUMBER_RE = re.compile(rf"({_NUM})")
-_ALNUM_RE = re.compile(r"([A-Za-zイロハニホヘト]?[0-9]+|[A-Za-z](?![A-Za-z]))")  # 14-A22, 14-イ22, 2-3-B
+# 14-A22, 14-イ22, 2-3-B, Ａ二二
+_ALNUM_RE = re.compile(rf"([A-Za-zイロハニホヘト]?(?:[0-9]+|[{KANJI_NUM_CHARS}]+)|[A-Za-z](?![A-Za-z]))")
 _SEP_RE = re.compile(rf"\s*((?:(?:丁目|番地|番|号|の|ノ|之|丿|[{_H}]|\.)\s*)+)")
 _LETTER_FIRST_RE = re.compile(rf"([A-Za-z])(?=\s*[{_H}]\s*[0-9])")  # 上町A-5
 _BUILDING_UNIT_RE = re.compile(r"(?:階|F(?![a-zA-Z])|号室|号棟|号館|棟|室|番館|丁目)")
 # 小字・地割 between the town and the number: 字宮根123, 第4地割1001, 麦生11-2 (stops at the first digit)
+_KOAZA_CHARS = rf"[^0-9A-Za-z{_H}\s()\[\]【】「」『』〈〉《》,、.。・:;]"
 _KOAZA_RE = re.compile(
-    rf"(第?[0-9]+地割|字[^0-9{_H}\s]{{1,12}}?(?=\s*[0-9{KANJI_NUM_CHARS}])|[^0-9A-Za-z{_H}\s()\[\]【】「」『』〈〉《》,、.。・:;]{{1,12}}?(?=\s*[0-9]))"
+    rf"(第?[0-9]+地割|字[^0-9{_H}\s]{{1,12}}?(?=\s*[0-9{KANJI_NUM_CHARS}])|{_KOAZA_CHARS}{{1,12}}?(?=\s*[0-9]))"
 )
+# the same before a kanji house number (亥 四十五番地1), tried second so that 十一番町1881 keeps its name
+_KOAZA_KANJI_RE = re.compile(rf"({_KOAZA_CHARS}{{1,12}}?)(?=\s*[{KANJI_NUM_CHARS}]+(?:番|丁目|号|[{_H}]))")
 _JO_OMITTED_RE = re.compile(rf"([^0-9\s{_H}]{{1,8}}?)([0-9]{{1,2}})[{_H}](?=[0-9])")
 _STRAY_SEP_RE = re.compile(rf"^(?:(?:番地|番|号)[\s{_H}]*)+")
 _MAX_BARE_CHOME = 30  # beyond this a bare number is a 番地 (中野32-5, 柏ケ谷713-7), not a 丁目
@@ -131,7 +135,7 @@ _STREET_MARK_RE = re.compile(
 _HOUSE_NUMBER_RE = re.compile(r"[0-9]+(?![0-9]|条|丁目|筋目|丁|番町|軒)")
 _LEAD_JUNK = " ,、。・:：;；"
 # between the town and the house number: spaces, punctuation, hyphens (紀尾井町-1-3), の (旭市ハの74-2)
-_LEAD_RE = re.compile(rf"[{re.escape(_LEAD_JUNK)}{_H}]*(?:[のノ]\s*(?=[0-9]))?")
+_LEAD_RE = re.compile(rf"[{re.escape(_LEAD_JUNK)}{_H}]*(?:[のノ]\s*(?=[0-9{KANJI_NUM_CHARS}]))?")
 
 
 def _longest(d: dict, s: str, pos: int, maxlen: int):
@@ -563,18 +567,16 @@ class _Normalizer:
         i = _LEAD_RE.match(t, i).end()
         koaza = ""
         lead = _NUMBER_RE.match(t, i)
-        lead_is_number = (
-            bool(lead)
-            and number_value(lead.group(1)) is not None
-            and (
-                lead.group(1).isascii()
-                or lead.end() == len(t)
-                or t[lead.end()] == " "
-                or bool(_SEP_RE.match(t, lead.end()))
-                or bool(_BUILDING_UNIT_RE.match(t, lead.end()))
+        lead_is_number = bool(lead) and number_value(lead.group(1)) is not None
+        if lead_is_number and not lead.group(1).isascii():  # 二ツ堤, 十一番町: a numeral that starts a name
+            sep = _SEP_RE.match(t, lead.end())
+            after = sep.end() if sep else lead.end()
+            lead_is_number = (
+                after >= len(t)
+                or t[after] in " (（"
+                or bool(_ALNUM_RE.match(t, after) or _BUILDING_UNIT_RE.match(t, lead.end()))
             )
-        )
-        m = None if lead_is_number else _KOAZA_RE.match(t, i)  # 二ツ堤45-24: 二 is part of a name
+        m = None if lead_is_number else (_KOAZA_RE.match(t, i) or _KOAZA_KANJI_RE.match(t, i))  # 二ツ堤45-24: 二 is part of a name
         if m:
             koaza = m.group(1)
             i = m.end()
@@ -600,6 +602,11 @@ class _Normalizer:
                 break  # a kanji numeral followed by a name (二本木町, 十一番町) is part of that name
             if not token.isascii():
                 changed = True
+            if value is None:  # a letter and a number: A22, イ22, Ａ二二 → A22; anything else ends the number
+                tail = number_value(token[1:]) if len(token) > 1 else None
+                if token[0] in KANJI_NUM_CHARS or token[0].isdigit() or (len(token) > 1 and tail is None):
+                    break
+                token = token[0] + ("" if tail is None else str(tail))
             nums.append(str(value) if value is not None else token)
             i = m.end()
             if not s:

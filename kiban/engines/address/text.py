@@ -162,22 +162,23 @@ def kanji_to_int(text: str) -> int | None:
         for ch in text:
             value = value * 10 + _KANJI_DIGITS[ch]
         return value
-    # unit form: 二十四, 千二百, 百五; a digit run before a unit must be one digit (三五十 is a name, not 350)
+    # unit form: 二十四, 千二百, 百五; a digit run before a unit must be one digit (三五十 is a name, not 350).
+    # A positional run may close it when it fits below the last unit: 千二三四 = 1234, 千二百三四 = 1234.
     total, current, digits, last_unit = 0, 0, 0, 10**9
     for ch in text:
         if ch in _KANJI_DIGITS:
             digits += 1
-            if digits > 1:
-                return None
-            current = _KANJI_DIGITS[ch]
+            current = current * 10 + _KANJI_DIGITS[ch]
         elif ch in _KANJI_UNITS:
             unit = _KANJI_UNITS[ch]
-            if unit >= last_unit:
-                return None  # 十百: not a numeral
+            if unit >= last_unit or digits > 1:
+                return None  # 十百, 三五十: not a numeral
             total += (current or 1) * unit
             current, digits, last_unit = 0, 0, unit
         else:
             return None
+    if digits > 1 and 10**digits > last_unit:
+        return None
     return total + current
 
 

@@ -112,3 +112,16 @@ def test_idempotent_on_arbitrary_tails(town, tail):
         first.town,
         first.lg_code,
     )
+
+
+def test_idempotent_on_every_short_tail():
+    """Exhaustive companion of the hypothesis test: every tail of ≤ 3 symbols after a 丁目 town and a plain
+    town (hypothesis found several classes here: a lone number, 1号0, 0-の0, の 1, 十十)."""
+    import itertools
+
+    alphabet = "01-丁目番号の 一十亥A"
+    for town in ("北海道札幌市中央区旭ケ丘", "東京都千代田区紀尾井町"):
+        for n in range(1, 4):
+            for tail in itertools.product(alphabet, repeat=n):
+                first = normalize(town + "".join(tail))
+                assert normalize(first.address).address == first.address, (town, tail, first.address)
