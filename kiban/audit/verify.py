@@ -116,8 +116,9 @@ def _fail(result: VerifyResult, reason: str, seq: int, entry_id: int | None, sta
     return result
 
 
-def _select(alias: str, columns_sql: str, upto: int | None, batch_size: int) -> Iterator[list[tuple]]:
-    """`columns_sql` (whose 2nd column is seq) of entries in seq order, `batch_size` rows at a time.
+def _select(alias: str, columns_sql: str, after: int, upto: int | None, batch_size: int) -> Iterator[list[tuple]]:
+    """`columns_sql` (whose 2nd column is seq) of entries with after < seq <= upto, in seq order,
+    `batch_size` rows at a time.
 
     Raw keyset paging (seq > last ORDER BY seq LIMIT n): streams on every backend without a server-side
     cursor or a long transaction, costs the same at seq 1 and seq 1,000,000, and skips Django's per-row
@@ -130,7 +131,7 @@ def _select(alias: str, columns_sql: str, upto: int | None, batch_size: int) -> 
     if upto is not None:
         sql += f" AND {seq} <= %s"
     sql += f" ORDER BY {seq} LIMIT %s"
-    last = -1
+    last = after
     with connection.cursor() as cursor:
         while True:
             cursor.execute(sql, [last, upto, batch_size] if upto is not None else [last, batch_size])
@@ -155,36 +156,6 @@ def _generic_sql(alias: str) -> str:
         i = _FIELD_NAMES.index("time")
         columns[i] = f"CAST({columns[i]} AS TEXT)"
     return ", ".join(columns)
-
-
-def _sqlite_payload_sql(alias: str) -> str:
-    """id, seq, prev_hash, hash and the canonical JSON built by SQLite itself (json_quote is C).
-
-    Python then creates 5 objects a row instead of 16 and hashes one string: ~3x faster. It is only an
-    accelerator: a row whose SQL-built payload does not hash right is re-checked in Python (`_python_hash`),
-    so a difference between SQLite's and Python's string escaping can never raise a false alarm. It cannot
-    hide an edit either: json_quote is injective, and quotes text but not numbers or NULL, so a changed
-    value or type always changes the payload. A value SQLite cannot build (an odd time) gives NULL and goes
-    to Python too.
-    """
-    c = dict(zip(_FIELD_NAMES, _columns(alias), strict=True))
-    t = c["time"]
-    time_sql = (
-        f"CASE WHEN typeof({t}) = 'text' AND length({t}) = 26 THEN substr({t}, 1, 10) || 'T' || substr({t}, 12)"
-        f" || '+00:00' WHEN typeof({t}) = 'text' AND length({t}) = 19 THEN substr({t}, 1, 10) || 'T'"
-        f" || substr({t}, 12) || '.000000+00:00' END"
-    )
-    q = {name: f"json_quote({c[name]})" for name in c}
-    payload = (
-        f"""'{{"action":' || {q["action"]} || ',"actor_label":' || {q["actor_label"]}"""
-        f""" || ',"actor_token_prefix":' || {q["actor_token_prefix"]} || ',"actor_user_id":' || {q["actor_user_id"]}"""
-        f""" || ',"changes":' || CASE WHEN typeof({c["changes"]}) = 'text' THEN {c["changes"]} END"""
-        f""" || ',"ip":' || {q["ip"]} || ',"org_id":' || {q["org_id"]} || ',"request_id":' || {q["request_id"]}"""
-        f""" || ',"seq":' || {q["seq"]} || ',"target_id":' || {q["target_id"]}"""
-        f""" || ',"target_repr":' || {q["target_repr"]} || ',"target_type":' || {q["target_type"]}"""
-        f""" || ',"time":"' || ({time_sql}) || '"}}'"""
-    )
-    return f'{c["id"]}, {c["seq"]}, {c["prev_hash"]}, {c["hash"]}, {payload}'
 
 
 _encode = json.JSONEncoder(
@@ -217,16 +188,6 @@ def _hash_row(row: tuple, prev_hash: str, on_sqlite: bool) -> str | None:
         return None
 
 
-def _python_hash(alias: str, entry_id: int, prev_hash: str) -> str | None:
-    """The Python check of one row (the SQLite accelerator's second opinion)."""
-    qn = connections[alias].ops.quote_name
-    sql = f"SELECT {_generic_sql(alias)} FROM {qn(AuditEntry._meta.db_table)} WHERE {qn('id')} = %s"
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [entry_id])
-        row = cursor.fetchone()
-    return None if row is None else _hash_row(row, prev_hash, connections[alias].vendor == "sqlite")
-
-
 def _first_unreadable(alias: str, from_seq: int, limit: int) -> tuple[int, int | None]:
     """(seq, id) of the first row from `from_seq` that cannot be read, one row at a time."""
     connection = connections[alias]
@@ -248,71 +209,161 @@ def _first_unreadable(alias: str, from_seq: int, limit: int) -> tuple[int, int |
     return from_seq, None
 
 
+@dataclass
+class _Segment:
+    """What one pass over a range of seq found (a worker's answer in a parallel verify)."""
+
+    lo: int
+    first: tuple[int, int, str] | None = None  # (seq, id, stored prev_hash) of its first row
+    last_seq: int = 0  # the last seq verified (lo - 1 when none)
+    last_hash: str | None = None
+    fail: tuple[str, int, int | None] | None = None  # (reason, seq, id)
+    ran_out: bool = False  # rows stopped before the end of the range
+    anchor_seen: bool = False
+
+
+def _verify_segment(
+    alias: str, lo: int, hi: int | None, batch_size: int, prev_hash: str | None, anchor: tuple[int, str] | None
+) -> _Segment:
+    """Verify entries lo..hi. `prev_hash` is what the first row must link to; None (a later segment of a
+    parallel run) takes the first row's own prev_hash and leaves the link to the caller."""
+    on_sqlite = connections[alias].vendor == "sqlite"
+    seg = _Segment(lo=lo, last_seq=lo - 1)
+    anchor_seq, anchor_hash = anchor if anchor else (None, None)
+    hash_row = _hash_row  # local names: this loop runs a million times
+    expected_seq = lo
+    try:
+        for rows in _select(alias, _generic_sql(alias), lo - 1, hi, batch_size):
+            for row in rows:
+                entry_id, seq, stored_prev, stored_hash = row[0], row[1], row[14], row[15]
+                if seg.first is None:
+                    seg.first = (seq, entry_id, stored_prev)
+                    if prev_hash is None:
+                        prev_hash = stored_prev
+                if seq != expected_seq:
+                    if type(seq) is int and seq > expected_seq:
+                        seg.fail = ("missing", expected_seq, None)
+                    else:
+                        seg.fail = ("bad_seq", seq, entry_id)
+                    return seg
+                if stored_prev != prev_hash:
+                    seg.fail = ("prev_hash", seq, entry_id)
+                    return seg
+                if hash_row(row, prev_hash, on_sqlite) != stored_hash:
+                    seg.fail = ("hash", seq, entry_id)
+                    return seg
+                if seq == anchor_seq:
+                    seg.anchor_seen = True
+                    if stored_hash != anchor_hash:
+                        seg.fail = ("anchor", seq, entry_id)
+                        return seg
+                prev_hash = stored_hash
+                expected_seq = seq + 1
+                seg.last_seq, seg.last_hash = seq, stored_hash
+    except (DatabaseError, UnicodeError):
+        # Bytes that are not text where text belongs: the database was written to behind Django's back.
+        bad_seq, bad_id = _first_unreadable(alias, expected_seq, batch_size)
+        seg.fail = ("unreadable", bad_seq, bad_id)
+        return seg
+    seg.ran_out = hi is not None and seg.last_seq < hi
+    return seg
+
+
+def _run_segment(args: tuple) -> _Segment:
+    # In a forked worker: the parent closed its connections before forking, so this opens its own.
+    try:
+        return _verify_segment(*args)
+    finally:
+        connections.close_all()
+
+
+def _parallel_segments(
+    alias: str, upto: int, workers: int, batch_size: int, anchor: tuple[int, str] | None
+) -> list[_Segment]:
+    """Split 1..upto into `workers` ranges and verify them in as many processes.
+
+    Each entry's hash depends only on values stored in its own row, so ranges can be checked apart; the
+    links between ranges (first prev_hash = previous range's last hash) are checked by the caller.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    bounds = [1 + (upto * k) // workers for k in range(workers)] + [upto + 1]
+    jobs = [
+        (alias, bounds[k], bounds[k + 1] - 1, batch_size, GENESIS_HASH if k == 0 else None, anchor)
+        for k in range(workers)
+    ]
+    # Forked children must not share the parent's database connections.
+    connections.close_all()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(_run_segment, jobs))
+
+
+def _stitch(segments: list[_Segment]) -> tuple[tuple[str, int, int | None] | None, int, str]:
+    """The first failure across consecutive segments, as one pass in seq order would have found it, and the
+    last verified (seq, hash)."""
+    last_seq, last_hash = 0, GENESIS_HASH
+    for k, seg in enumerate(segments):
+        if seg.first is not None and seg.first[0] == seg.lo and k > 0 and seg.first[2] != last_hash:
+            return ("prev_hash", seg.lo, seg.first[1]), last_seq, last_hash
+        if seg.fail is not None:
+            return seg.fail, last_seq, last_hash
+        if seg.last_hash is not None:
+            last_seq, last_hash = seg.last_seq, seg.last_hash
+        if seg.ran_out:
+            later_rows = any(s.first is not None for s in segments[k + 1 :])
+            return ("missing" if later_rows else "truncated", seg.last_seq + 1, None), last_seq, last_hash
+    return None, last_seq, last_hash
+
+
+def default_workers(entries: int, alias: str) -> int:
+    """Worker processes worth starting: one per CPU (at most 8) from 200,000 entries on; 1 when the
+    database cannot be opened from another process (in-memory SQLite) or we are inside a transaction."""
+    import os
+
+    connection = connections[alias]
+    if entries < 200_000 or connection.in_atomic_block:
+        return 1
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        return 1
+    return max(1, min(8, os.cpu_count() or 1))
+
+
 def verify_chain(
     batch_size: int = 10000,
     *,
     using: str | None = None,
     anchor: tuple[int, str] | None = None,
+    workers: int | None = 1,
 ) -> VerifyResult:
     """Check the whole chain in seq order, streaming `batch_size` rows at a time; return the first bad entry.
 
     `anchor` is an optional (seq, hash) saved earlier from `kiban audit head`; the entry at that seq must
-    still have that hash. Entries appended while verifying are left for the next run.
+    still have that hash. `workers` > 1 checks ranges of the chain in that many processes (None: choose by
+    size and CPUs); the answer is the same as with one. Entries appended while verifying are left for the
+    next run.
     """
     alias = using or router.db_for_read(AuditEntry)
     started = _time.perf_counter()
     head = AuditChainHead.objects.using(alias).filter(pk=1).values_list("seq", "hash").first()
     result = VerifyResult(ok=True)
-    on_sqlite = connections[alias].vendor == "sqlite"
     upto = head[0] if head is not None else None  # later appends are checked next time
-
-    sha256 = hashlib.sha256  # local names: this loop runs a million times
-    expected_seq = 1
-    prev_hash = GENESIS_HASH
-    anchor_seq, anchor_hash = anchor if anchor else (None, None)
-    anchor_seen = False
-
-    if on_sqlite:
-        batches = _select(alias, _sqlite_payload_sql(alias), upto, batch_size)
+    if workers is None:
+        workers = default_workers(upto or 0, alias)
+    if workers > 1 and upto and upto >= workers:
+        segments = _parallel_segments(alias, upto, workers, batch_size, anchor)
     else:
-        batches = _select(alias, _generic_sql(alias), upto, batch_size)
-    try:
-        for rows in batches:
-            for row in rows:
-                entry_id, seq = row[0], row[1]
-                if on_sqlite:
-                    stored_prev, stored_hash, payload = row[2], row[3], row[4]
-                else:
-                    stored_prev, stored_hash = row[14], row[15]
-                if seq != expected_seq:
-                    if type(seq) is int and seq > expected_seq:
-                        return _fail(result, "missing", expected_seq, None, started)
-                    return _fail(result, "bad_seq", seq, entry_id, started)
-                if stored_prev != prev_hash:
-                    return _fail(result, "prev_hash", seq, entry_id, started)
-                if on_sqlite:
-                    ok = payload is not None and sha256((prev_hash + payload).encode()).hexdigest() == stored_hash
-                    if not ok:
-                        ok = _python_hash(alias, entry_id, prev_hash) == stored_hash
-                else:
-                    ok = _hash_row(row, prev_hash, False) == stored_hash
-                if not ok:
-                    return _fail(result, "hash", seq, entry_id, started)
-                if seq == anchor_seq:
-                    anchor_seen = True
-                    if stored_hash != anchor_hash:
-                        return _fail(result, "anchor", seq, entry_id, started)
-                prev_hash = stored_hash
-                expected_seq = seq + 1
-            result.checked = expected_seq - 1
-    except (DatabaseError, UnicodeError):
-        # Bytes that are not text where text belongs: the database was written to behind Django's back.
-        bad_seq, bad_id = _first_unreadable(alias, expected_seq, batch_size)
-        return _fail(result, "unreadable", bad_seq, bad_id, started)
-
-    last_seq = expected_seq - 1
+        segments = [_verify_segment(alias, 1, upto, batch_size, GENESIS_HASH, anchor)]
+    fail, last_seq, prev_hash = _stitch(segments)
+    result.checked = last_seq
     result.last_seq = last_seq
     result.head_hash = prev_hash
+    result.details["workers"] = len(segments)
+    if fail is not None:
+        return _fail(result, fail[0], fail[1], fail[2], started)
+    anchor_seen = any(seg.anchor_seen for seg in segments)
+    anchor_seq = anchor[0] if anchor else None
+
     if head is not None:
         head_seq, head_hash = head
         if last_seq < head_seq:

@@ -96,3 +96,15 @@ def test_concurrent_processes_on_sqlite(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["checked"] == 3 * PER_THREAD
+
+
+@pytest.mark.slow
+def test_parallel_verify_agrees_with_serial(tmp_path):
+    """Verifying in several processes finds the same first bad entry as one pass, for random tampering."""
+    db = tmp_path / "parallel.sqlite3"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "kiban.settings", "DATABASE_URL": f"sqlite:///{db}",
+           "KIBAN_DATA_DIR": str(tmp_path)}  # fmt: skip
+    subprocess.run([sys.executable, "-m", "kiban.cli", "migrate", "--verbosity=0"], env=env, check=True, timeout=300)
+    script = os.path.join(os.path.dirname(__file__), "parallel_check.py")
+    done = subprocess.run([sys.executable, script, str(db), "40", "3"], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr

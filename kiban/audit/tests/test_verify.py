@@ -202,40 +202,12 @@ class VerifyCommandTestCase(ChainMixin, TestCase):
             call_command("audit", "verify", "--anchor=abc")
 
 
-class SqliteAcceleratorTestCase(ChainMixin, TestCase):
-    """On SQLite verify lets the database build each entry's canonical JSON; it must be Python's, byte for byte."""
-
-    def setUp(self):
-        from django.db import connection
-
-        if connection.vendor != "sqlite":
-            self.skipTest("SQLite only")
-
-    @settings(max_examples=60, deadline=None)
-    @given(
-        label=st.text(max_size=20),
-        repr_=st.text(max_size=20),
-        value=st.text(max_size=20) | st.integers() | st.floats(allow_nan=False, allow_infinity=False),
-    )
-    def test_sql_payload_equals_the_canonical_json(self, label, repr_, value):
-        from django.db import connection
-
-        from kiban.audit.chain import canonical_json
-        from kiban.audit.verify import _sqlite_payload_sql
-
-        with transaction.atomic():
-            entry = record(actor=None, org=self.world.org_a, action=label or "x", target=("t", label, repr_),
-                           after={repr_: value, "固定": [value]})
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {_sqlite_payload_sql('default')} FROM audit_auditentry WHERE id = %s", [entry.pk])
-            payload = cursor.fetchone()[4]
-        entry = AuditEntry.objects.get(pk=entry.pk)
-        fields = {k: getattr(entry, k) for k in HASHED_FIELDS} | {"time": canonical_time(entry.time)}
-        assert payload == canonical_json(fields)
-
+class UnreadableRowTestCase(ChainMixin, TestCase):
     def test_bytes_that_are_not_text_are_reported_not_crashed_on(self):
         from django.db import connection
 
+        if connection.vendor != "sqlite":
+            self.skipTest("PostgreSQL refuses invalid UTF-8 on write")
         entries = self.build(4)
         with connection.cursor() as cursor:
             cursor.execute("UPDATE audit_auditentry SET target_repr = CAST(X'FFFE' AS TEXT) WHERE id = %s", [entries[2].pk])

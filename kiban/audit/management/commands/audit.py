@@ -43,7 +43,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
         verify = sub.add_parser("verify", help="ハッシュ連鎖を検証する")
-        verify.add_argument("--batch-size", type=int, default=5000)
+        verify.add_argument("--batch-size", type=int, default=10000)
+        verify.add_argument(
+            "--workers", type=int, default=None, help="並列に検証するプロセス数（既定: 20万件以上で CPU 数）"
+        )
         verify.add_argument("--anchor", help="以前に `kiban audit head` で控えた 通番:ハッシュ")
         verify.add_argument("--database", default=DEFAULT_DB_ALIAS)
         verify.add_argument("--json", action="store_true", help="結果を JSON で出力する")
@@ -61,7 +64,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         return getattr(self, f"handle_{options['subcommand']}")(**options)
 
-    def handle_verify(self, *, batch_size: int, anchor: str | None, database: str, **options) -> None:
+    def handle_verify(
+        self, *, batch_size: int, anchor: str | None, database: str, workers: int | None, **options
+    ) -> None:
         parsed_anchor = None
         if anchor:
             match = _ANCHOR_RE.match(anchor.strip())
@@ -70,7 +75,9 @@ class Command(BaseCommand):
             parsed_anchor = (int(match.group(1)), match.group(2))
         if batch_size < 1:
             raise CommandError("--batch-size は 1 以上にしてください。")
-        result = verify_chain(batch_size=batch_size, using=database, anchor=parsed_anchor)
+        if workers is not None and not 1 <= workers <= 64:
+            raise CommandError("--workers は 1 から 64 の間で指定してください。")
+        result = verify_chain(batch_size=batch_size, using=database, anchor=parsed_anchor, workers=workers)
         lang = options.get("lang", "ja")
         if options.get("json"):
             payload = {
@@ -83,6 +90,7 @@ class Command(BaseCommand):
                 "reason": result.reason,
                 "message": result.message(lang),
                 "seconds": round(result.seconds, 3),
+                "workers": result.details.get("workers", 1),
             }
             (self.stdout if result.ok else self.stderr).write(json.dumps(payload, ensure_ascii=False))
         elif result.ok:
