@@ -126,11 +126,12 @@ _KOAZA_RE = re.compile(
 )
 # the same before a kanji house number (亥 四十五番地1), tried second so that 十一番町1881 keeps its name
 _KOAZA_KANJI_RE = re.compile(rf"({_KOAZA_CHARS}{{1,12}}?)(?=\s*[{KANJI_NUM_CHARS}]+(?:番|丁目|号|[{_H}]))")
-_JO_OMITTED_RE = re.compile(rf"([^0-9\s{_H}]{{1,8}}?)([0-9]{{1,2}})[{_H}](?=[0-9])")
+_JO_OMITTED_RE = re.compile(rf"([^0-9\s{_H}]{{1,8}}?)([0-9]{{1,2}})(?=[^0-9条線丁番])")
 _STRAY_SEP_RE = re.compile(rf"^(?:(?:番地|番|号)[\s{_H}]*)+")
 _MAX_BARE_CHOME = 30  # beyond this a bare number is a 番地 (中野32-5, 柏ケ谷713-7), not a 丁目
 _STREET_MARK_RE = re.compile(
-    r"(?:上る|上ル|下る|下ル|東入る|東入ル|東入|西入る|西入ル|西入|入る|入ル|上がる|下がる)(?:[0-9]{1,2}丁目)?"
+    r"(?:上る|上ル|下る|下ル|東入る|東入ル|東入|西入る|西入ル|西入|入る|入ル|上がる|下がる)(?:[東西南北]側)?"
+    r"([0-9]{1,2}丁目)?"
 )
 _HOUSE_NUMBER_RE = re.compile(r"[0-9]+(?![0-9]|条|丁目|筋目|丁|番町|軒)")
 _LEAD_JUNK = " ,、。・:：;；"
@@ -206,8 +207,9 @@ class _Normalizer:
                     elif end == best_end:
                         found.extend(ok)
                     break
-        if not found:
-            best_end, found = self.jo_match(code6s, pos)
+        jo_end, jo_found = self.jo_match(code6s, pos)  # 東茨戸1-2-314 is 東茨戸一条二丁目, not 東茨戸
+        if jo_found and jo_end > best_end:
+            best_end, found = jo_end, jo_found
         if found:
             q0 = min(q for _t, q in found)
             found = [(t, q) for t, q in found if q == q0]
@@ -225,12 +227,21 @@ class _Normalizer:
         m = _JO_OMITTED_RE.match(self.k, pos)
         if not m:
             return pos, []
+        k, after = self.k, m.end()
         for counter in ("条", "番町", "線"):
-            probe = m.group(1) + m.group(2) + counter
-            for code6 in code6s:
-                hits = self.idx.town_keys.get(code6, {}).get(probe)
-                if hits:
-                    return m.end(), [(tid, 3) for tid, _q in hits]
+            # 北16西2-1-1 → 北16条西 (what follows the number may be part of the name)
+            for extra in range(min(3, len(k) - after), -1, -1):
+                tail = k[after : after + extra]
+                if any(ch.isdigit() or ch in HYPHENS or ch == " " for ch in tail):
+                    continue
+                probe = m.group(1) + m.group(2) + counter + tail
+                for code6 in code6s:
+                    hits = self.idx.town_keys.get(code6, {}).get(probe)
+                    if hits:
+                        end = after + extra
+                        if end < len(k) and k[end] in HYPHENS:
+                            end += 1
+                        return end, [(tid, 3) for tid, _q in hits]
         return pos, []
 
     def run(self, text) -> AddressResult:
@@ -337,8 +348,9 @@ class _Normalizer:
             elif end == best_end:
                 hits += [(code6, t, q) for t, q in found]
         street, town_start = "", after_city
-        street_end = self.street_end(after_city)
-        if street_end:  # 京都の通り名: the town is the one after 上る/下る/東入/西入
+        # 京都の通り名: the town is the one after 上る/下る/東入/西入 (a 丁目 after the marker may belong to the
+        # street, 上る2丁目下天神町, or be the town, 上る五町目242: both are tried)
+        for street_end in self.street_ends(after_city):
             street_hits, street_best = [], street_end
             for code6 in codes:
                 end, found = self.town_match(self.expand(code6), street_end)
@@ -350,6 +362,7 @@ class _Normalizer:
                 best_end, hits = street_best, street_hits
                 street = self.t[self.tpos(after_city) : self.tpos(street_end)].strip()
                 town_start = street_end
+                break
         if hits:
             hits = self.narrow_towns(hits)
             towns = {t for _c, t, _q in hits}
@@ -388,8 +401,8 @@ class _Normalizer:
             res.reason = None
         return res
 
-    def street_end(self, pos: int) -> int:
-        """Kyoto style 通り名 (…通…上る/下る/東入/西入) before the town: end of the last marker, or 0."""
+    def street_ends(self, pos: int) -> list[int]:
+        """Kyoto style 通り名 (…通…上る/下る/東入/西入) before the town: possible ends (longest first)."""
         window = self.k[pos : pos + 48]
         digit = _HOUSE_NUMBER_RE.search(window)  # 5条通, 2丁目 belong to the street; 27番地 ends it
         if digit:
@@ -398,8 +411,15 @@ class _Normalizer:
         for m in _STREET_MARK_RE.finditer(window):
             last = m
         if last is None:
-            return 0
-        return pos + last.end()
+            return []
+        ends = [pos + last.end()]
+        if last.group(1):
+            ends.append(pos + last.start(1))
+        return ends
+
+    def street_end(self, pos: int) -> int:
+        ends = self.street_ends(pos)
+        return ends[0] if ends else 0
 
     def narrow_towns(self, hits):
         idx = self.idx
@@ -568,6 +588,9 @@ class _Normalizer:
         koaza = ""
         lead = _NUMBER_RE.match(t, i)
         lead_is_number = bool(lead) and number_value(lead.group(1)) is not None
+        if lead_is_number and not lead.group(1).isascii() and not chome_town:
+            # no town matched: a kanji numeral is a number only before 番/号/hyphen (熊本市北区三十六 is a town)
+            lead_is_number = bool(_SEP_RE.match(t, lead.end()))
         if lead_is_number and not lead.group(1).isascii():  # 二ツ堤, 十一番町: a numeral that starts a name
             sep = _SEP_RE.match(t, lead.end())
             after = sep.end() if sep else lead.end()
@@ -584,7 +607,7 @@ class _Normalizer:
                 i += 1
         nums: list[str] = []
         changed = False
-        while i < len(t) and len(nums) < 6:
+        while i < len(t) and len(nums) < 6 and (lead_is_number or koaza or not lead):
             m = _NUMBER_RE.match(t, i) or (_ALNUM_RE.match(t, i) if nums else _LETTER_FIRST_RE.match(t, i))
             if not m:
                 break
