@@ -32,16 +32,12 @@ from kiban.api.auth import actor, require
 from kiban.api.idempotency import idempotent
 from kiban.api.pagination import paginated
 from kiban.core import tenancy
+from kiban.orgs.api import OrgRef  # one schema for a body in short, shared with /orgs/
 
 router = Router(tags=["accounts"])
 
 MAX_ID = 2**63 - 1
 RoleName = Literal["admin", "staff", "reviewer", "viewer"]
-
-
-class OrgRef(Schema):
-    code: str = Field(..., description="団体コード")
-    name: str = Field(..., description="名称")
 
 
 class MembershipOut(Schema):
@@ -142,7 +138,7 @@ class ScopeOut(Schema):
 
 
 def _org_ref(org) -> dict:
-    return {"code": org.code, "name": org.name}
+    return {"code": org.code, "name": org.name, "kind": org.kind}
 
 
 @router.get("/me", response=MeOut, summary="自分の情報")
@@ -210,7 +206,20 @@ def list_users(request: HttpRequest):
     return users_of(org)
 
 
-@router.post("/users", response={201: UserOut}, summary="利用者の登録")
+IDEMPOTENCY_HEADER = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": "Idempotency-Key",
+            "required": False,
+            "description": "再送を安全にするキー (1〜200文字の半角英数記号)。同じキーの再送には最初の応答を返します",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+        }
+    ]
+}
+
+
+@router.post("/users", response={201: UserOut}, summary="利用者の登録", openapi_extra=IDEMPOTENCY_HEADER)
 def create_user(request: HttpRequest, payload: UserCreateIn):
     """Create a user in the acting body. Send an Idempotency-Key header to make retries safe."""
     org = require(request, "users:write")
@@ -280,7 +289,7 @@ def list_tokens(request: HttpRequest):
     return ApiToken.objects.for_org(org).select_related("user")
 
 
-@router.post("/tokens", response={201: TokenCreatedOut}, summary="APIトークンの発行")
+@router.post("/tokens", response={201: TokenCreatedOut}, summary="APIトークンの発行", openapi_extra=IDEMPOTENCY_HEADER)
 def create_token(request: HttpRequest, payload: TokenCreateIn):
     """The secret is in this response only; it is stored hashed and cannot be shown again. A retry with the
     same Idempotency-Key answers the same token with `secret: null` instead of creating a second one."""

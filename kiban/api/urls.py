@@ -35,7 +35,62 @@ def _problem_405(view):
     return wrapped
 
 
+PROBLEM_SCHEMA = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details. detail は日本語 (Accept-Language: en で英語)。",
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string", "description": "urn:kiban:problem:<code>"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string", "description": "何が誤りか (日本語)"},
+        "code": {"type": "string", "description": "機械可読なエラーコード"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "field": {"type": "string", "description": "誤りのある項目"},
+        "rule": {"type": "string", "description": "満たしていない規則"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "location": {"type": "string"},
+                    "rule": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+_ERROR_RESPONSES = {
+    "400": "リクエストが正しくありません (JSON の誤り、不正なカーソルなど)",
+    "401": "認証が必要です / APIトークンが無効です",
+    "403": "権限がありません (scope・役割・CSRF)",
+    "404": "見つかりません (他の団体のものを含む)",
+    "409": "現在の状態と競合しています",
+    "413": "リクエストが大きすぎます",
+    "422": "入力内容に誤りがあります (項目と規則を errors に示します)",
+    "500": "サーバー内部のエラーです",
+}
+
+
 class KibanAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        """ninja's schema, plus the problem+json answers every operation may give (documented once, here)."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in _ERROR_RESPONSES.items():
+                    if status in {"401", "403"} and not operation.get("security"):
+                        continue
+                    responses.setdefault(status, {"description": description, "content": problem})
+        return schema
+
     def _get_urls(self):
         urls = super()._get_urls()
         for pattern in urls:

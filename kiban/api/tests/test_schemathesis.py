@@ -17,6 +17,11 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from kiban.accounts import actions
 from kiban.accounts.models import ApiToken, Membership
@@ -92,7 +97,10 @@ def test_charlie_finds_no_5xx_and_no_data_of_a(case, a_world, wsgi_in_test_trans
     # A fresh token each time: an earlier example may have revoked the previous one.
     raw = mint_token(w.charlie, w.org_b)
     response = case.call(headers={"Authorization": f"Bearer {raw}"})
-    case.validate_response(response, checks=[not_a_server_error])
+    case.validate_response(
+        response,
+        checks=[not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance],
+    )
     text = response.content.decode("utf-8", "replace")
     for secret in secrets:
         assert secret not in text, f"{case.method} {case.formatted_path} leaked {secret!r}"
