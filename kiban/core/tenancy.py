@@ -68,6 +68,7 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:  # pragma: no cover
     from kiban.accounts.models import Membership
@@ -219,7 +220,7 @@ class OrgScopedManager(models.Manager.from_queryset(OrgScopedQuerySet)):  # type
 class OrgScopedModel(models.Model):
     """Base of every model owned by one body (団体). `org` is required and never changes owner silently."""
 
-    org = models.ForeignKey("orgs.Org", on_delete=models.PROTECT, related_name="+", verbose_name="団体")
+    org = models.ForeignKey("orgs.Org", on_delete=models.PROTECT, related_name="+", verbose_name=_("団体"))
 
     objects = OrgScopedManager()
     org_path = "org"
