@@ -166,7 +166,8 @@ def build_table(df: pl.DataFrame, name: str, dims: list[str], value: str | None 
         group = [d for d, t in zip(dims, mask) if not t]
         aggs = [pl.col("_v").sum().alias("value"), pl.len().alias("count")]
         if value:
-            aggs.append(pl.col("_v").sort(descending=True).head(top_n).alias("top"))
+            top = pl.col("_v").sort(descending=True).head(top_n)
+            aggs.append((top if group else top.implode()).alias("top"))
         g = df.group_by(group).agg(aggs) if group else df.select(aggs)
         got = {tuple(r[d] for d in group): r for r in g.iter_rows(named=True)}
         for combo in itertools.product(*[lv for lv, t in zip(levels, mask) if not t]):
