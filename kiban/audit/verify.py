@@ -316,15 +316,20 @@ def _stitch(segments: list[_Segment]) -> tuple[tuple[str, int, int | None] | Non
     return None, last_seq, last_hash
 
 
+def _workers_can_see(alias: str) -> bool:
+    """Whether a forked worker with its own connection sees what we see: not the rows of an open
+    transaction, nor an in-memory SQLite database."""
+    connection = connections[alias]
+    if connection.in_atomic_block:
+        return False
+    return not (connection.vendor == "sqlite" and connection.is_in_memory_db())
+
+
 def default_workers(entries: int, alias: str) -> int:
-    """Worker processes worth starting: one per CPU (at most 8) from 200,000 entries on; 1 when the
-    database cannot be opened from another process (in-memory SQLite) or we are inside a transaction."""
+    """Worker processes worth starting: one per CPU (at most 8) from 200,000 entries on, else 1."""
     import os
 
-    connection = connections[alias]
-    if entries < 200_000 or connection.in_atomic_block:
-        return 1
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+    if entries < 200_000 or not _workers_can_see(alias):
         return 1
     return max(1, min(8, os.cpu_count() or 1))
 
@@ -350,6 +355,9 @@ def verify_chain(
     upto = head[0] if head is not None else None  # later appends are checked next time
     if workers is None:
         workers = default_workers(upto or 0, alias)
+    elif workers > 1 and not _workers_can_see(alias):
+        # Forked workers could not see rows of an open transaction or of an in-memory database.
+        workers = 1
     if workers > 1 and upto and upto >= workers:
         segments = _parallel_segments(alias, upto, workers, batch_size, anchor)
     else:

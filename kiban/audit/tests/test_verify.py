@@ -213,3 +213,24 @@ class UnreadableRowTestCase(ChainMixin, TestCase):
             cursor.execute("UPDATE audit_auditentry SET target_repr = CAST(X'FFFE' AS TEXT) WHERE id = %s", [entries[2].pk])
         result = verify_chain()
         assert (result.ok, result.reason, result.bad_seq, result.bad_id) == (False, "unreadable", 3, entries[2].pk)
+
+
+class WorkersTestCase(ChainMixin, TestCase):
+    def test_workers_fall_back_to_one_pass_where_processes_cannot_help(self):
+        from kiban.audit.verify import default_workers
+
+        # Small logs, and any call from inside a transaction (a forked worker could not see its rows).
+        assert default_workers(10, "default") == 1
+        assert default_workers(10**6, "default") == 1  # TestCase: we are inside a transaction
+        self.build(3)
+        result = verify_chain(workers=None)
+        assert result.ok and result.details["workers"] == 1
+        # Asked for explicitly, too: forked workers would not see this test's uncommitted rows.
+        result = verify_chain(workers=3)
+        assert result.ok and result.details["workers"] == 1 and result.checked == 3
+
+    def test_bad_workers_option_is_a_clear_error(self):
+        from django.core.management import CommandError
+
+        with pytest.raises(CommandError, match="--workers"):
+            call_command("audit", "verify", "--workers=0")
