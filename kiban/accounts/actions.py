@@ -334,6 +334,60 @@ def do_change_password(user: User, *, old_password: str, new_password: str, requ
                    before={"password": "old"}, after={"password": "new"}, request=request)
 
 
+# ---- the server operator (CLI) -----------------------------------------------------------------------------------
+
+
+def do_grant_admin_by_operator(
+    *, org, username: str, email: str = "", display_name: str = "", password: str | None = None, request=None
+) -> User:
+    """管理者の設定 by whoever runs the server (`kiban accounts create-admin`): how a body gets its first
+    管理者, or a new one when none is left. Creates the user if needed; the actor is the system (None)."""
+    username = clean_username(username)
+    email = _clean_email(email)
+    display_name = _clean_display_name(display_name)
+    with transaction.atomic():
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User(username=username, email=email, display_name=display_name)
+            if password:
+                _check_password(password, user)
+                user.set_password(password)
+            else:
+                user.set_unusable_password()
+            user.save()
+            record(actor=None, org=org, action="user.create", target=user, after=_user_state(user), request=request)
+        elif password:
+            raise AccountsError(
+                "既存の利用者のパスワードはここでは変更しません。kiban accounts set-password を使ってください。",
+                "An existing user's password is not changed here; use kiban accounts set-password.",
+                field="password", rule="existing_user",
+            )
+        membership = Membership.objects.select_for_update().filter(user=user, org=org).first()
+        if membership is None:
+            membership = Membership.objects.create(user=user, org=org, role=Role.ADMIN)
+            record(actor=None, org=org, action="membership.add", target=membership,
+                   after={"user": user.username, "role": Role.ADMIN}, request=request)
+        elif membership.role != Role.ADMIN:
+            before = {"role": membership.role}
+            membership.role = Role.ADMIN
+            membership.save(update_fields=["role"])
+            record(actor=None, org=org, action="membership.role_change", target=membership,
+                   before=before, after={"role": Role.ADMIN}, request=request)
+    return user
+
+
+def do_set_password_by_operator(user: User, password: str, *, request=None) -> None:
+    """パスワードの再設定 by the server operator (`kiban accounts set-password`), e.g. for a locked-out 管理者."""
+    _check_password(password, user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        orgs = [m.org for m in user.memberships.select_related("org")] or [None]
+        for org in orgs:
+            record(actor=None, org=org, action="user.password_reset", target=user,
+                   before={"password": "old"}, after={"password": "new"}, request=request)
+
+
 # ---- sign-in events ----------------------------------------------------------------------------------------------
 
 
