@@ -384,8 +384,9 @@ class _Normalizer:
             res.street = street
             return self.finish_town(tid, quality, town_start, best_end)
         # no town: the municipality itself
-        if p2 is None:
-            codes = self.narrow_cities(codes)
+        before = codes
+        codes = self.narrow_cities(codes, self.t[self.tpos(pos) : self.tpos(cend)].strip())
+        lookalikes = [idx.prefs[idx.bodies[c][4]][0] + idx.bodies[c][0] for c in before if c not in codes]
         if len(codes) > 1:
             names = [idx.prefs[idx.bodies[c][4]][0] + idx.bodies[c][0] for c in codes]
             return self.ambiguous(
@@ -394,11 +395,12 @@ class _Normalizer:
         self.set_city_and_pref(p2, pos, short, cend, codes[0], codes[0], False)
         res.level = 2
         res.postal_code = list(idx.city_postals.get(codes[0], ()))
+        if lookalikes and len(codes) == 1:
+            res.ambiguity = lookalikes
+            res.reason = "表記どおりの市区町村としました（似た名前の候補があります）"
         self.read_rest(self.tpos(after_city), chome_town=False)
         if res.rest and not res.reason:
             res.reason = "町字が辞書にありません（市区町村まで一致）"
-        elif not res.reason:
-            res.reason = None
         return res
 
     def street_ends(self, pos: int) -> list[int]:
@@ -433,8 +435,14 @@ class _Normalizer:
                 hits = scoped
         return hits
 
-    def narrow_cities(self, codes):
+    def narrow_cities(self, codes, written: str = ""):
         idx = self.idx
+        if len(codes) > 1 and written:
+            # the spelling as written decides between look-alikes: 鹿嶋市 (茨城) / 鹿島市 (佐賀)
+            exact = tuple(c for c in codes if idx.bodies[c][0] == written or idx.bodies[c][0].endswith("郡" + written)
+                          or (idx.bodies[c][2] == "city_ward" and idx.bodies[c][0].endswith(written)))
+            if exact:
+                codes = exact
         if len(codes) > 1 and self.postal_in:
             entries = idx.postal.get(self.postal_in, ())
             muni = {e[0] for e in entries}

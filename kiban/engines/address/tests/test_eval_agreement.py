@@ -13,10 +13,10 @@ from kiban.engines.address import evaluation
 
 # source → field → floor (exact agreement); measured 2026-11-23 — see docs/address.md for the figures.
 FLOORS = {
-    "abr-geocoder": {"pref": 0.99, "city": 0.99, "lg_code": 0.99, "town": 0.84, "rest": 0.83, "level": 0.80},
-    "geolonia-v3-csv": {"pref": 0.99, "city": 0.99, "town": 0.98, "rest": 0.98, "level": 0.99},
-    "geolonia-v3-main": {"pref": 0.99, "city": 0.99, "town": 0.45, "rest": 0.55, "level": 0.80},
-    "geolonia-v2": {"pref": 0.99, "city": 0.99, "town": 0.65, "rest": 0.70, "level": 0.80},
+    "abr-geocoder": {"pref": 0.99, "city": 0.99, "lg_code": 0.99, "town": 0.86, "rest": 0.87, "level": 0.83},
+    "geolonia-v3-csv": {"pref": 0.99, "city": 0.99, "town": 0.985, "rest": 0.99, "level": 0.99},
+    "geolonia-v3-main": {"pref": 0.99, "city": 0.99, "town": 0.45, "rest": 0.60, "level": 0.85},
+    "geolonia-v2": {"pref": 0.99, "city": 0.99, "town": 0.65, "rest": 0.75, "level": 0.85},
 }
 
 

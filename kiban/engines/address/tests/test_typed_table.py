@@ -135,6 +135,9 @@ SPECIAL: list[tuple[str, dict, str]] = [
         "PC 8491312",
     ),
     ("鹿島市納富分1", dict(pref="佐賀県", city="鹿島市", town="納富分"), "PC 8491312"),
+    # alone, the spelling as written decides and the look-alike is reported
+    ("鹿島市", dict(pref="佐賀県", city="鹿島市", level=2, ambiguity=["茨城県鹿嶋市"]), "AMBIG 08222|41207"),
+    ("鹿嶋市", dict(pref="茨城県", city="鹿嶋市", level=2, ambiguity=["佐賀県鹿島市"]), "AMBIG 08222|41207"),
     (
         "渋谷区道玄坂1-2-3",
         dict(pref="東京都", city="渋谷区", town="道玄坂一丁目", rest="2-3", lg_code="131130"),
