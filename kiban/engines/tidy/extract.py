@@ -104,10 +104,10 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
             if mr1 < lo or mr0 > hi:
                 continue
             v = rows[mr0][mc0] if mc0 < len(rows[mr0]) else None
-            for r in range(mr0, mr1 + 1):
-                for c in range(mc0, mc1 + 1):
-                    if (r, c) != (mr0, mc0):
-                        merged_fill[(r, c)] = v
+            # a vertical merge repeats the value down; a horizontal one (a label over A:B) belongs to its
+            # first column only
+            for r in range(mr0 + 1, mr1 + 1):
+                merged_fill[(r, mc0)] = v
     ncols = t.c1 + 1
 
     # transpose the data rows once (C speed); short CSV rows are padded
@@ -146,16 +146,20 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
         clean = _clean_text(text)
         blanks = int(clean.is_null().sum())
         do_fill = False
-        if blanks and len(clean) > 1:
+        if blanks >= 2 and len(clean) > 3 or blanks and fill_cfg is not None:
             nonblank = clean.drop_nulls()
             runs = nonblank.len()
             distinct = nonblank.n_unique()
             if fill_cfg is not None:
                 do_fill = (c - t.c0) in set(fill_cfg)
             else:
-                do_fill = (clean[0] is not None or c < stub_end) and runs > 0 and distinct >= 0.8 * runs
+                do_fill = (clean[0] is not None or c < stub_end or runs == 1) and runs > 0 and distinct >= 0.8 * runs
         if do_fill:
             clean = clean.fill_null(strategy="forward")
+            if len(clean) >= 5 and clean.drop_nulls().n_unique() == 1 and fill_cfg is None:
+                # one lone label in an otherwise empty column (databaker's "Year" beside the block) is a
+                # constant of the whole table, not only of the rows below it
+                clean = clean.fill_null(strategy="backward")
             filled[c] = blanks
         kind = _date_kind(clean)
         if kind:

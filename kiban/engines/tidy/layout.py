@@ -356,7 +356,8 @@ def _split_block(sheet: Sheet, t: Table, recipe: dict) -> None:
         labels = sum(1 for c in id_range if c < len(row) and not is_empty(row[c]))
         if not has_value and labels == 0:
             continue
-        if has_value:
+        if has_value and (contiguous and len(row) >= vb and any(is_numlike(v) for v in row[va:vb]) or
+                          not contiguous and any(is_numlike(row[c]) for c in value_cols if c < len(row))):
             last_value_row = r
         if not has_value and labels == 1 and value_cols:
             t.section_rows.append(r)
@@ -395,7 +396,7 @@ def _split_block(sheet: Sheet, t: Table, recipe: dict) -> None:
     _decide_melt(rows, t, recipe)
 
 
-_IDENT_NAME_RE = re.compile(r"(コード|code|番号|ID|No\.?$|^年$|^年度$|^月$|^日$|^年月$|^年月日$|^時点$|^調査年|^Year$|^Month$|"
+_IDENT_NAME_RE = re.compile(r"(コード|code|番号|^ID$|^No\.?$|^年$|^年度$|^月$|^日$|^年月$|^年月日$|^時点$|^調査年|^Year$|^Month$|"
                             r"^Day$|^Date$|^Period$)", re.I)
 
 
@@ -576,23 +577,26 @@ def _decide_melt(rows, t: Table, recipe: dict) -> None:
             reasons.append(f"表頭の第{lvl + 1}段が時点（{distinct[0]} など）")
         elif lvl < len(t.level_names) and t.level_names[lvl] and len(distinct) >= 2:
             reasons.append(f"表頭の第{lvl + 1}段に名前（{t.level_names[lvl]}）がある")
-        elif lvl > 0:
-            groups: dict[str, list[str]] = {}
-            upper = _level_values(t, lvl - 1)
-            for u, v in zip(upper, vals):
-                groups.setdefault(u, []).append(v)
-            subs = [tuple(v) for v in groups.values() if len(v) >= 2]
-            if len(subs) >= 2 and len(set(subs)) < len(subs):
-                reasons.append(f"表頭の第{lvl + 1}段が繰り返し（{'・'.join(subs[0][:3])}）")
         else:
-            stems = set()
-            for v in distinct:
-                m = _ORDINAL_RE.match(nfkc(v))
-                stems.add((m.group(1), m.group(3)) if m else None)
-            generic = {("header", ""), ("列", ""), ("col", ""), ("column", ""), ("項目", ""), ("c", ""), ("v", "")}
-            if len(distinct) >= 3 and len(stems) == 1 and None not in stems and \
-                    (next(iter(stems))[0].strip().lower(), next(iter(stems))[1]) not in generic:
-                reasons.append(f"表頭が連番（{distinct[0]}, {distinct[1]} …）")
+            repeated = False
+            if lvl > 0:
+                groups: dict[str, list[str]] = {}
+                upper = _level_values(t, lvl - 1)
+                for u, v in zip(upper, vals):
+                    groups.setdefault(u, []).append(v)
+                subs = [tuple(v) for v in groups.values() if len(v) >= 2]
+                if len(subs) >= 2 and len(set(subs)) < len(subs):
+                    repeated = True
+                    reasons.append(f"表頭の第{lvl + 1}段が繰り返し（{'・'.join(subs[0][:3])}）")
+            if not repeated:
+                stems = set()
+                for v in distinct:
+                    m = _ORDINAL_RE.match(nfkc(v))
+                    stems.add((m.group(1), m.group(3)) if m else None)
+                generic = {("header", ""), ("列", ""), ("col", ""), ("column", ""), ("項目", ""), ("c", ""), ("v", "")}
+                if len(distinct) >= 3 and len(stems) == 1 and None not in stems and \
+                        (next(iter(stems))[0].strip().lower(), next(iter(stems))[1]) not in generic:
+                    reasons.append(f"表頭が連番（{distinct[0]}, {distinct[1]} …）")
     if reasons:
         t.melt = True
         t.melt_reason = "; ".join(reasons)
