@@ -1,0 +1,98 @@
+"""CLI (`kiban tidy check|convert`), output formats, recipe files, and the Django-free Python API."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import yaml
+
+from kiban.cli import main as kiban
+from kiban.engines.tidy import convert
+
+from .fixtures import bad_L1_12, bad_L3_09, clean
+
+ROOT = Path(__file__).resolve().parents[4]
+
+
+def test_library_does_not_import_django():
+    code = ("import sys; import kiban.engines.tidy as t; from kiban.engines.tidy import check, convert; "
+            "print(any(m == 'django' or m.startswith('django.') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_check_text_json_sarif(tmp_path, capsys):
+    path = bad_L1_12(tmp_path)
+    assert kiban(["tidy", "check", str(path)]) == 1  # CRITICAL finding → exit 1
+    text = capsys.readouterr().out
+    assert "L1-12" in text and "C2:C3" in text and "要人手確認" in text
+    assert kiban(["tidy", "check", "--format", "json", str(path)]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["score"] < 100 and any(f["rule"] == "L1-12" and f["range"] == "C2:C3" for f in data["findings"])
+    assert data["summary"]["CRITICAL"] >= 1
+    assert kiban(["tidy", "check", "--format", "sarif", str(path)]) == 1
+    sarif = json.loads(capsys.readouterr().out)
+    assert sarif["version"] == "2.1.0"
+    res = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "L1-12"]
+    assert res and res[0]["locations"][0]["logicalLocations"][0]["name"] == "データ!C2:C3"
+    assert kiban(["tidy", "check", str(clean(tmp_path, "ok.xlsx"))]) == 0
+
+
+def test_convert_writes_csv_parquet_datapackage_recipe(tmp_path, capsys):
+    path = bad_L3_09(tmp_path)
+    out = tmp_path / "out"
+    assert kiban(["tidy", "convert", str(path), "-o", str(out), "--bom"]) == 0
+    assert "cross" in capsys.readouterr().out
+    raw = (out / "cross.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    df = pl.read_csv(out / "cross.csv", encoding="utf8-lossy")
+    assert df.columns == ["\ufeff都道府県コード", "都道府県", "年", "値", "単位", "状態"] or \
+        df.columns == ["都道府県コード", "都道府県", "年", "値", "単位", "状態"]
+    assert df.height == 18
+    assert pl.read_parquet(out / "cross.parquet").height == 18
+    dp = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    fields = {f["name"]: f for f in dp["resources"][0]["schema"]["fields"]}
+    assert fields["値"]["type"] == "integer" and fields["値"]["unit"] == "人"
+    assert dp["sources"][0]["kiban:sha256"]
+    recipe = yaml.safe_load((out / "recipe.yaml").read_text(encoding="utf-8"))
+    assert recipe["sheets"]["データ"]["melt"] is True
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert any(f["rule"] == "L3-09" for f in report["findings"])
+
+
+def test_recipe_file_overrides_guesses(tmp_path):
+    path = bad_L3_09(tmp_path)
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(yaml.safe_dump({"sheets": {"データ": {"melt": False, "columns": {"都道府県": "都道府県名"}}}},
+                                     allow_unicode=True), encoding="utf-8")
+    df = convert(path, recipe=recipe).frames["cross"]
+    assert "都道府県名" in df.columns and df.height == 6  # kept wide as asked
+    jrecipe = tmp_path / "r.json"
+    jrecipe.write_text(json.dumps({"sheets": {"データ": {"level_names": ["調査年"]}}}), encoding="utf-8")
+    assert "調査年" in convert(path, recipe=jrecipe).frames["cross"].columns
+
+
+def test_bad_recipe_is_a_clear_error(tmp_path, capsys):
+    bad = tmp_path / "r.yaml"
+    bad.write_text("sheets: [unclosed", encoding="utf-8")
+    assert kiban(["tidy", "convert", str(clean(tmp_path)), "-o", str(tmp_path / "o"), "--recipe", str(bad)]) == 2
+    assert "bad_recipe" in capsys.readouterr().err
+
+
+def test_encodings_are_detected(tmp_path):
+    from kiban.engines.tidy import check
+
+    from .fixtures import HEADER, DATA, write_csv
+
+    for enc, label in (("utf-8-sig", "utf-8"), ("cp932", "cp932"), ("euc_jp", "euc_jp"), ("shift_jis", "shift_jis")):
+        p = write_csv(tmp_path / f"{label}.csv", [HEADER, *DATA], encoding=enc)
+        r = check(p)
+        assert r.encoding in (label, "cp932" if label == "shift_jis" else label, "shift_jis"), (enc, r.encoding)
+        assert r.tables[0]["row_header_columns"][:2] == ["地域コード", "都道府県"]
+    tsv = tmp_path / "t.tsv"
+    tsv.write_text("\n".join("\t".join(map(str, r)) for r in [HEADER, *DATA]) + "\n", encoding="utf-8")
+    assert check(tsv).format == "tsv"
