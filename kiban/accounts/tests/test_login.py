@@ -150,3 +150,12 @@ def test_password_change(client, alice):
     assert alice.password.startswith("argon2")
     entry = AuditEntry.objects.get(action="user.password_change")
     assert "argon2" not in str(entry.changes)
+
+
+def test_pages_in_english_on_request(client, alice):
+    r = client.get(LOGIN, headers={"Accept-Language": "en"})
+    html = r.content.decode()
+    assert '<label for="id_username">Username' in html and "Log in" in html
+    client.force_login(alice)
+    html = client.get("/accounts/tokens/new/", headers={"Accept-Language": "en"}).content.decode()
+    assert "Create an API token" in html and "Read users of the body" in html
