@@ -349,7 +349,7 @@ def load_index(rebuild: bool = False) -> AddressIndex:
         if index is None:
             index = build_index()
             _write_cache(index, path)
-        # The index is ~1.5 million long-lived containers: move them out of the cyclic GC's generations, or
+        # The index is ~1 million long-lived containers: move them out of the cyclic GC's generations, or
         # every full collection walks them all (a 100+ ms pause in the middle of a batch).
         gc.collect()
         gc.freeze()
