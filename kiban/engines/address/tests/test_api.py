@@ -74,3 +74,28 @@ def test_lookups(client):
     towns = client.get("/api/v1/address/bodies/131016/towns").json()
     assert any(t["town"] == "紀尾井町" for t in towns)
     assert client.get("/api/v1/address/postal/12").status_code == 400
+
+
+def test_fuzzed_bodies_never_give_a_server_error(client):
+    """Arbitrary JSON bodies: 200, 400 or 422 with a problem document, never 500."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    bodies = st.one_of(
+        st.fixed_dictionaries(
+            {"addresses": st.lists(st.text(max_size=80), max_size=5)},
+            optional={"default_body": st.one_of(st.none(), st.text(max_size=8), st.from_regex(r"[0-9]{5,6}", fullmatch=True))},
+        ),
+        st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=3),
+        st.lists(st.integers(), max_size=3),
+    )
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(bodies)
+    def check(body):
+        resp = client.post(URL, body, content_type="application/json")
+        assert resp.status_code in (200, 400, 422), (body, resp.content[:300])
+        if resp.status_code != 200:
+            assert resp.json()["detail"]
+
+    check()
