@@ -21,7 +21,9 @@ def add_one(n: int) -> int:
     return n + 1
 
 
-@pytest.mark.django_db
+# transaction=True: the worker closes stale connections between tasks, as it must in production; inside a
+# test's wrapping transaction that would close the test's own connection (on PostgreSQL).
+@pytest.mark.django_db(transaction=True)
 def test_worker_runs_queued_tasks():
     RAN.clear()
     result = add_one.enqueue(41)
@@ -31,15 +33,15 @@ def test_worker_runs_queued_tasks():
     assert RAN == [41]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_scheduler_thread_enqueues_due_jobs(monkeypatch):
     thread = SchedulerThread("node-a", interval=0.01)
     ticks: list[list[str]] = []
     real_run_due = scheduler.run_due
 
     def one_tick(worker_id, now=None):
+        thread.stopped.set()  # first: a failing tick must not make the loop retry forever
         ticks.append(real_run_due(worker_id, timezone.now() + timedelta(days=2)))
-        thread.stopped.set()
         return ticks[-1]
 
     monkeypatch.setattr(scheduler, "run_due", one_tick)
