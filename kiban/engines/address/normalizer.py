@@ -380,7 +380,7 @@ class _Normalizer:
                     "町字が複数の候補に当てはまります",
                 )
             cand, tid, quality = hits[0]
-            self.set_city_and_pref(p2, pos, short, cend, cand, idx.towns[tid][0], len(codes) > 1)
+            self.set_city_and_pref(p2, pos, short, cend, cand, idx.towns[tid][0])
             res.street = street
             return self.finish_town(tid, quality, town_start, best_end)
         # no town: the municipality itself
@@ -392,7 +392,7 @@ class _Normalizer:
             return self.ambiguous(
                 p2, pos, short, names, "市区町村が複数の候補に当てはまります（都道府県を補ってください）"
             )
-        self.set_city_and_pref(p2, pos, short, cend, codes[0], codes[0], False)
+        self.set_city_and_pref(p2, pos, short, cend, codes[0], codes[0])
         res.level = 2
         res.postal_code = list(idx.city_postals.get(codes[0], ()))
         if lookalikes and len(codes) == 1:
@@ -455,9 +455,9 @@ class _Normalizer:
                 codes = scoped
         return codes
 
-    def set_city_and_pref(self, p2, pos, short, cend, cand, body6, several) -> None:
+    def set_city_and_pref(self, p2, pos, short, cend, cand, body6) -> None:
         idx, res = self.idx, self.res
-        display, _kana, kind, parent, bp2 = idx.bodies[body6]
+        display, _kana, kind, _parent, bp2 = idx.bodies[body6]
         if p2 is None:
             self.set_pref(bp2, pos, False, inferred=True)
         else:
