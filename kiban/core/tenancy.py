@@ -14,8 +14,10 @@ Rules
 3. **Nothing crosses bodies by default.** A national or prefecture body may see the data of the bodies below
    it only where a feature registers a *grant* and the query names it
    (`Survey.objects.visible_to(actor, grant="survey_review")`). "Below" means: for a 都道府県, its
-   municipalities and their wards; for a 政令指定都市, its 行政区; for a 府省庁, every local body.
-   Grants are for reading; writes always happen in the acting body (`request.org`).
+   municipalities and their wards; for a 政令指定都市, its 行政区; for a 府省庁, every local body — each
+   only if the grant names that kind of upper body (`upper_kinds`, by default prefectures and ministries)
+   and the actor holds one of the grant's roles there. Grants are for reading; writes always happen in the
+   acting body (`request.org`).
 4. **Another body's object is a 404, never a 403**, so that its existence is not leaked.
    `get_scoped_or_404` does this; a 403 is only for "this is your body, but your role may not do that".
 
@@ -38,6 +40,8 @@ Queries::
     Survey.objects.visible_to(actor, grant="survey_review")      # + bodies below, if the grant allows
     Survey.objects.for_org(request.org)                          # the acting body only (typical for pages)
     survey = get_scoped_or_404(Survey, request.user, pk=pk)      # 404 for other bodies' objects
+    survey = get_scoped_or_404(Survey.objects.for_org(request.org), request.user, pk=pk)
+                                                                 # … and only in the acting body (pages, writes)
 
 Grants (registered once, at import time of the feature, e.g. in its `apps.py` ready())::
 
