@@ -224,9 +224,15 @@ class _Normalizer:
     def jo_match(self, code6s, pos: int):
         """Towns numbered by 条/番町/線 written without the counter: 拓北6-2-6-12 → 拓北六条 (then 二丁目,
         rest 6-12); つつじが丘北3-4-17 → つつじが丘北3番町."""
+        tables = [self.idx.town_keys.get(code6, {}) for code6 in code6s]
+        end, hits = self.jo_probe(tables, pos)
+        return end, [(tid, 3) for tid, _q in hits]
+
+    def jo_probe(self, tables, pos: int):
+        """(end, hits) of the first table holding P+N+条/番町/線(+name) for the P N written at `pos`."""
         m = _JO_OMITTED_RE.match(self.k, pos)
         if not m:
-            return pos, []
+            return pos, ()
         k, after = self.k, m.end()
         for counter in ("条", "番町", "線"):
             # 北16西2-1-1 → 北16条西 (what follows the number may be part of the name)
@@ -235,14 +241,14 @@ class _Normalizer:
                 if any(ch.isdigit() or ch in HYPHENS or ch == " " for ch in tail):
                     continue
                 probe = m.group(1) + m.group(2) + counter + tail
-                for code6 in code6s:
-                    hits = self.idx.town_keys.get(code6, {}).get(probe)
+                for table in tables:
+                    hits = table.get(probe)
                     if hits:
                         end = after + extra
                         if end < len(k) and k[end] in HYPHENS:
                             end += 1
-                        return end, [(tid, 3) for tid, _q in hits]
-        return pos, []
+                        return end, hits
+        return pos, ()
 
     def run(self, text) -> AddressResult:
         idx = self.idx
@@ -498,6 +504,10 @@ class _Normalizer:
             end, found = _longest(idx.town_keys_all, k, start, idx.max_town_key_all)
             if found and end > best_end:
                 best_end, tids = end, found
+        quality = 0
+        jo_end, jo_tids = self.jo_probe([idx.town_keys_all], pos)  # 中の島2-2-5-20 → 中の島二条二丁目
+        if jo_tids and jo_end > best_end:
+            best_end, tids, quality = jo_end, jo_tids, 3
         if tids and p2 is not None:
             tids = tuple(t for t in tids if idx.bodies[idx.towns[t][0]][4] == p2)
         if tids and len(tids) > 1:
@@ -512,7 +522,7 @@ class _Normalizer:
                 self.set_pref(p2, pos, short, inferred=False)
             res.city, res.lg_code = idx.bodies[code6][0], code6
             res.corrections.append(Correction("city_added", "", res.city))
-            return self.finish_town(tid, 0, pos, best_end)
+            return self.finish_town(tid, quality, pos, best_end)
         if tids and len(tids) > 1:
             names = [
                 idx.prefs[idx.bodies[idx.towns[t][0]][4]][0]

@@ -5,16 +5,15 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from kiban.accounts.models import User
 
 URL = "/api/v1/address/normalize"
 
 
 @pytest.fixture
-def client(db):
-    user = User.objects.create_user(username="alice", password="pw-alice-123456")
+def client(alice):
+    """Alice, a member of 千代田区, signed in: every role holds the engine's scope `address:use`."""
     c = Client()
-    c.force_login(user)
+    c.force_login(alice)
     return c
 
 
@@ -66,6 +65,24 @@ def test_bad_default_body_is_a_problem(client):
 def test_authentication_is_required(db):
     resp = Client().post(URL, {"addresses": ["北区"]}, content_type="application/json")
     assert resp.status_code == 401
+
+
+def test_tokens_need_the_address_scope(alice, make_token):
+    body = {"addresses": ["北区赤羽1-1"]}
+    narrow = make_token(alice, scopes=["users:read"])
+    resp = Client().post(URL, body, content_type="application/json", headers={"Authorization": f"Bearer {narrow}"})
+    assert resp.status_code == 403 and resp.json()["rule"] == "address:use"
+    wide = make_token(alice, scopes=["address:use"])
+    resp = Client().post(URL, body, content_type="application/json", headers={"Authorization": f"Bearer {wide}"})
+    assert resp.status_code == 200 and resp.json()["results"][0]["lg_code"] == "131172"
+
+
+def test_charlie_of_another_body_gets_the_same_answer(charlie):
+    """Reference data, not tenant data: another municipality's member normalises the same way."""
+    c = Client()
+    c.force_login(charlie)
+    resp = c.post(URL, {"addresses": ["東京都千代田区霞が関2-1-2"]}, content_type="application/json")
+    assert resp.status_code == 200 and resp.json()["results"][0]["town"] == "霞が関二丁目"
 
 
 def test_lookups(client):
