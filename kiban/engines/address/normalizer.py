@@ -505,9 +505,10 @@ class _Normalizer:
             if found and end > best_end:
                 best_end, tids = end, found
         quality = 0
-        jo_end, jo_tids = self.jo_probe([idx.town_keys_all], pos)  # 中の島2-2-5-20 → 中の島二条二丁目
-        if jo_tids and jo_end > best_end:
-            best_end, tids, quality = jo_end, jo_tids, 3
+        if not tids:  # 中の島2-2-5-20 → 中の島二条二丁目 (only when no town is written as such: 本町1-1 stays 本町)
+            jo_end, jo_tids = self.jo_probe([idx.town_keys_all], pos)
+            if jo_tids:
+                best_end, tids, quality = jo_end, jo_tids, 3
         if tids and p2 is not None:
             tids = tuple(t for t in tids if idx.bodies[idx.towns[t][0]][4] == p2)
         if tids and len(tids) > 1:
