@@ -56,9 +56,14 @@ def _invalid_token() -> ApiAuthError:
 
 
 class TokenAuth(HttpBearer):
-    """Bearer token. A presented but unusable token is a 401 at once, never a fall-back to the session."""
+    """Bearer token. A presented but unusable token is a 401 at once, never a fall-back to the session.
+    With `scope`, every route behind it also needs that scope (see `scoped_auth`)."""
 
     openapi_scheme = "bearer"
+
+    def __init__(self, scope: str | None = None) -> None:
+        super().__init__()
+        self.scope = scope
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         from kiban.accounts.actions import do_record_token_refusal, do_record_token_use
@@ -69,16 +74,19 @@ class TokenAuth(HttpBearer):
             raise _invalid_token()
         do_record_token_use(api_token, request=request)
         request.api_token = api_token
+        _check_scope(request, api_token, self.scope)
         return api_token
 
 
 class SessionAuth(APIKeyCookie):
-    """The signed-in user's session; CSRF is checked only once we know there is a session to protect."""
+    """The signed-in user's session; CSRF is checked only once we know there is a session to protect.
+    With `scope`, every route behind it also needs that scope (see `scoped_auth`)."""
 
     param_name = settings.SESSION_COOKIE_NAME
 
-    def __init__(self) -> None:
+    def __init__(self, scope: str | None = None) -> None:
         super().__init__(csrf=True)
+        self.scope = scope
 
     def _get_key(self, request: HttpRequest) -> str | None:
         if not getattr(request, "user", None) or not request.user.is_authenticated:
@@ -87,8 +95,22 @@ class SessionAuth(APIKeyCookie):
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         if key is not None and request.user.is_authenticated and request.user.is_active:
+            _check_scope(request, request.user, self.scope)
             return request.user
         return None
+
+
+def _check_scope(request: HttpRequest, who: Any, scope: str | None) -> None:
+    if scope is not None:
+        request.auth = who  # ninja sets it only after auth returns; require() reads it
+        require(request, scope)
+
+
+def scoped_auth(scope: str) -> list:
+    """Auth for a whole router whose routes all need `scope` (an engine: "address:use"), so that an engine
+    cannot forget the check: `api.add_router("/address/", router, auth=scoped_auth("address:use"))`.
+    Routes that say `auth=None` stay public."""
+    return [TokenAuth(scope), SessionAuth(scope)]
 
 
 def actor(request: HttpRequest) -> Any:

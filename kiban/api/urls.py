@@ -17,7 +17,7 @@ from django.urls import URLPattern, path, re_path
 from ninja import NinjaAPI
 
 from kiban.api import problems
-from kiban.api.auth import SessionAuth, TokenAuth
+from kiban.api.auth import SessionAuth, TokenAuth, scoped_auth
 from kiban.ui.middleware import API_DOCS_CSP
 
 
@@ -117,9 +117,10 @@ problems.install(api)
 api.add_router("/", "kiban.accounts.api.router")
 api.add_router("/orgs/", "kiban.orgs.api.router")
 api.add_router("/audit/", "kiban.audit.api.router")
-api.add_router("/address/", "kiban.engines.address.api.router")
-api.add_router("/tidy/", "kiban.engines.tidy.api.router")
-api.add_router("/anon/", "kiban.engines.anon.api.router")
+# Engines: every route needs the engine's scope, checked here so that no engine can forget it.
+api.add_router("/address/", "kiban.engines.address.api.router", auth=scoped_auth("address:use"))
+api.add_router("/tidy/", "kiban.engines.tidy.api.router", auth=scoped_auth("tidy:use"))
+api.add_router("/anon/", "kiban.engines.anon.api.router", auth=scoped_auth("anon:use"))
 
 
 def api_docs(request: HttpRequest) -> HttpResponse:

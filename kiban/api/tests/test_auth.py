@@ -153,3 +153,15 @@ def test_openapi_documents_both_auth_schemes(client, world):
     assert {"TokenAuth", "SessionAuth"} <= set(schemes)
     assert schemes["TokenAuth"]["scheme"] == "bearer"
     assert schema["paths"]["/api/v1/scopes"]["get"].get("security") in (None, [])
+
+
+def test_engine_routes_need_their_scope(client, alice, make_token):
+    narrow = make_token(alice, scopes=["users:read"])
+    wide = make_token(alice, scopes=["address:use"])
+    r = client.get("/api/v1/address/bodies/131016", headers=bearer(narrow))
+    assert r.status_code == 403 and json.loads(r.content)["code"] == "insufficient_scope"
+    assert json.loads(r.content)["rule"] == "address:use"
+    assert client.get("/api/v1/address/bodies/131016", headers=bearer(wide)).status_code != 403
+    # Every role holds the engines' scopes through the session.
+    client.force_login(alice)
+    assert client.get("/api/v1/address/bodies/131016").status_code != 403
