@@ -33,6 +33,7 @@ from .metrics import Metric
 from .privacy import Criteria
 
 UNKNOWN, PASS, FAIL, DOMINATED = 0, 1, 2, 3
+INTERMEDIATE = 12000  # source size above which a near predecessor is built first
 
 
 @dataclass
@@ -158,6 +159,12 @@ class Search:
         if proj != src.levels and proj != levels and src.size > 2048:
             src = self.ds.rollup(src, proj)
             cache.add(src)
+        if INTERMEDIATE and src.size > INTERMEDIATE:
+            # A near predecessor (one level below in every coordinate) serves this node's neighbours too.
+            mid = tuple(max(src.levels[q], levels[q] - 1) for q in range(len(levels)))
+            if mid != src.levels and mid != levels:
+                src = self.ds.rollup(src, mid)
+                cache.add(src)
         cl = self.ds.rollup(src, levels)
         cache.add(cl)
         mono_models = self.criteria.monotonic_part
