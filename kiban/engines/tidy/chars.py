@@ -64,13 +64,18 @@ def replacement(ch: str) -> str:
     return ch
 
 
+@lru_cache(maxsize=1)
+def _translation() -> dict[int, str]:
+    return {ord(ch): replacement(ch) for ch in dependent_chars()}
+
+
 def replace_dependent(text: str) -> str:
-    """Replace every platform-dependent character in `text`."""
-    rx = dependent_re()
-    if not rx.search(text):
+    """Replace every platform-dependent character in `text` (a set test first: most text has none)."""
+    if dependent_chars().isdisjoint(text):
         return text
-    return rx.sub(lambda m: replacement(m.group(0)), text)
+    return text.translate(_translation())
 
 
 def find_dependent(text: str) -> list[str]:
-    return dependent_re().findall(text)
+    deps = dependent_chars()
+    return [ch for ch in text if ch in deps]

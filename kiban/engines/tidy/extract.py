@@ -7,7 +7,10 @@ through the vectorised normaliser (normalize.normalize_series); cross tables are
 
 from __future__ import annotations
 
+import os
 import re
+import sys
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +21,8 @@ from .layout import Table, is_empty, parse_date
 from .normalize import build_symbols, legend_from_notes, nfkc, normalize_series, squash_spaces
 from .reader import Sheet
 
-FLAG_NAMES = ("zenkaku", "comma", "unit_flag", "footnote", "negative_mark", "symbol", "text", "kanji", "blank")
+FLAG_NAMES = ("zenkaku", "comma", "unit_flag", "footnote", "negative_mark", "symbol", "text", "kanji", "blank",
+              "text_number")
 VALUE = "値"
 STATUS = "状態"
 UNIT = "単位"
@@ -91,6 +95,7 @@ def _split_unit(name: str) -> tuple[str, str | None]:
 def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
     """Build the tidy frame for one table (表の整形)."""
     recipe = recipe or {}
+    _tick("start extract")
     rows = sheet.rows
     data_rows = t.data_rows
     legend = legend_from_notes([t.title, *t.notes])
@@ -117,6 +122,7 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
         body = [row if len(row) >= width else list(row) + [None] * (width - len(row)) for row in body]
     columns = {c: col for c, col in enumerate(zip(*body)) if c in set(t.id_cols) | set(t.value_cols)}
     del body
+    _tick("transpose")
 
     def column(c: int) -> list[Any]:
         out = columns.get(c)
@@ -168,6 +174,7 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
             iso = {u: _to_iso(u) for u in uniq}
             clean = clean.replace_strict(list(iso), list(iso.values()), default=None, return_dtype=pl.Utf8)
         id_values[c] = clean
+    _tick("id columns")
     # section rows (Ron / Ginny above their rows) become a column
     section_col = None
     if t.section_rows:
@@ -217,9 +224,9 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
                     for c in batch:
                         if c < len(row):
                             row[c] = None
-        if release:
-            _trim()
+        _tick("split to arrow")
         norm_all = normalize_series(pl.concat(txs), pl.concat(nms), symbols)
+        _tick("normalize")
         del nms
         sums = (norm_all.select(pl.col(list(FLAG_NAMES)).cast(pl.UInt32), (pl.col("value") == 0).alias("zero"),
                                 pl.col("value").is_not_null().alias("numbers"))
@@ -254,10 +261,25 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
                 st.counts["multi"] = len(hit)
             stats[c] = st
         del txs, norm_all
+        _tick("stats")
     columns.clear()
     frame = _assemble(t, id_values, section_col, values, stats, field_meta, date_cols, recipe)
+    _tick("assemble")
     return Extracted(t, frame, stats, id_values, id_raw, filled, field_meta, symbols, legend, date_cols,
                      t.notes, uncertain, raw_text)
+
+
+_PROFILE = bool(os.environ.get("KIBAN_TIDY_PROFILE"))
+_T = [0.0]
+
+
+def _tick(label: str) -> None:
+    """Stage timings on stderr when KIBAN_TIDY_PROFILE is set (development aid)."""
+    if _PROFILE:
+        now = time.perf_counter()
+        if _T[0]:
+            print(f"  [tidy] {label}: {now - _T[0]:.2f}s", file=sys.stderr)
+        _T[0] = now
 
 
 def _trim() -> None:
@@ -407,11 +429,11 @@ def _assemble(t: Table, id_values, section_col, values, stats, field_meta, date_
     # row-major order (one source row after the other) without sorting strings: index arrays first
     value = pl.concat([values[c]["value"] for c in t.value_cols])
     status = pl.concat([values[c]["status"] for c in t.value_cols])
-    idx = pl.DataFrame({
-        "_r": np.tile(np.arange(n, dtype=np.int32), k),
-        "_k": np.repeat(np.arange(k, dtype=np.int32), n),
-        "_i": np.arange(n * k, dtype=np.int64),
-    }).filter(value.is_not_null() | status.is_not_null()).sort(["_r", "_k"])
+    r_idx = np.repeat(np.arange(n, dtype=np.int32), k)  # row-major: built in order, no sort needed
+    k_idx = np.tile(np.arange(k, dtype=np.int32), n)
+    i_idx = k_idx.astype(np.int64) * n + r_idx  # position in the column-major concatenation
+    keep = (value.is_not_null() | status.is_not_null()).to_numpy()[i_idx]
+    idx = pl.DataFrame({"_r": r_idx[keep], "_k": k_idx[keep], "_i": i_idx[keep]})
     gi = idx["_i"]
     long_cols: dict[str, pl.Series] = {}
     for name in base.columns:

@@ -465,4 +465,5 @@ def normalize_series(text: pl.Series, numbers: pl.Series | None, symbols: dict[s
         "text": textf,
         "kanji": kanji,
         "blank": df["blank"],
+        "text_number": v.is_not_null(),  # a number written as text (a string cell that parsed)
     })

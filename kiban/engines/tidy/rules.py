@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from .chars import dependent_re, replacement
+from .chars import dependent_chars, find_dependent, replacement
 from .extract import Extracted
 from .layout import TOTAL_RE, Table, is_empty, is_numlike
 from .normalize import nfkc, parse_date, squash_spaces
@@ -297,7 +297,7 @@ def _table_rules(book: Book, sheet: Sheet, t: Table, ex: Extracted, out: Collect
         out.add("L3-09", MINOR, name, [a1_range(hr[0], min(t.value_cols), hr[-1], max(t.value_cols))] if hr else [],
                 f"クロス集計表（横持ち）です: {t.melt_reason}。",
                 "1 行に 1 つの観測値（例: 地域・時点・区分・値）の縦持ち形式にしてください（tidy convert で変換できます）。")
-    _value_rules(sheet, t, ex, out)
+    _value_rules(book, sheet, t, ex, out)
     _id_rules(sheet, t, ex, out)
 
 
@@ -330,10 +330,10 @@ def _layout_space(sheet, cells, out: Collector, where: str, column: str | None =
 
 
 def _dependent(sheet, cells, out: Collector, where: str, column: str | None = None) -> None:
-    rx = dependent_re()
-    bad = [(r, c, v) for r, c, v in cells if rx.search(v)]
+    deps = dependent_chars()
+    bad = [(r, c, v) for r, c, v in cells if not deps.isdisjoint(v)]
     if bad:
-        chars = sorted({ch for _, _, v in bad for ch in rx.findall(v)})
+        chars = sorted({ch for _, _, v in bad for ch in find_dependent(v)})
         repl = "、".join(f"{ch}→{replacement(ch)}" for ch in chars[:8])
         out.add("L1-08", MAJOR, sheet, [a1(r, c) for r, c, _ in bad],
                 f"{where}に機種依存文字があります（{''.join(chars[:10])}、{len(bad)} セル）。",
@@ -349,7 +349,7 @@ _MULTI_RE = re.compile(
 )
 
 
-def _value_rules(sheet: Sheet, t: Table, ex: Extracted, out: Collector) -> None:
+def _value_rules(book: Book, sheet: Sheet, t: Table, ex: Extracted, out: Collector) -> None:
     name = sheet.name
     legend_known = set(ex.legend)
     unit_known = bool(t.unit)
@@ -358,12 +358,16 @@ def _value_rules(sheet: Sheet, t: Table, ex: Extracted, out: Collector) -> None:
         col = t.names.get(c, col_letter(c))
         rng = _col_range(t, c)
         cnt = st.counts
-        kinds = []
+        kinds: list[tuple[str, str]] = []
         for f, label in (("zenkaku", "全角文字"), ("comma", "桁区切りカンマ"), ("unit_flag", "単位"),
                          ("footnote", "脚注記号"), ("kanji", "漢数字"), ("text", "数値以外の文字")):
             if cnt.get(f):
                 kinds.append((f, label))
         as_text = int(sum(cnt.get(f, 0) for f in ("zenkaku", "comma", "unit_flag", "footnote", "kanji")))
+        if book.format not in ("csv", "tsv") and cnt.get("text_number"):
+            # in a spreadsheet a number typed as text is itself the problem, even in plain ASCII digits
+            kinds.append(("text_number", "文字列型の数値"))
+            as_text = max(as_text, cnt["text_number"])
         if kinds:
             samples = sorted({r for f, _ in kinds for r in st.samples.get(f, [])})[:5]
             examples = [ex.cell(sheet, r, c) for r in samples]
@@ -439,8 +443,8 @@ def _id_rules(sheet: Sheet, t: Table, ex: Extracted, out: Collector) -> None:
         if bad_vals:
             hit = [(t.data_rows[i], c, v) for i, v in enumerate(raw) if v in bad_vals]
             _layout_space(name, hit, out, f"列「{col}」", column=col)
-        dep = dependent_re()
-        bad_dep = {u for u in uniq if dep.search(u)}
+        deps = dependent_chars()
+        bad_dep = {u for u in uniq if not deps.isdisjoint(u)}
         if bad_dep:
             hit = [(t.data_rows[i], c, v) for i, v in enumerate(raw) if v in bad_dep]
             _dependent(name, hit, out, f"列「{col}」", column=col)

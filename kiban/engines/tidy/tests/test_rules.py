@@ -66,3 +66,13 @@ def test_dependent_characters_get_the_standard_replacement(tmp_path):
 
     f = next(f for f in check(bad_L1_08(tmp_path)).findings if f.rule == "L1-08")
     assert "①→(1)" in f.fix and "㈱→(株)" in f.fix
+
+
+def test_number_typed_as_text_in_a_spreadsheet(tmp_path):
+    from .fixtures import table, write_xlsx
+
+    h, d = table()
+    for row in d:
+        row[4] = str(row[4])  # plain ASCII digits, but a text cell
+    f = [f for f in check(write_xlsx(tmp_path / "t.xlsx", [h, *d])).findings if f.rule == "L2-01"]
+    assert f and f[0].count == len(d) and "文字列型の数値" in f[0].message
