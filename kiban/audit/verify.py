@@ -150,11 +150,16 @@ def _columns(alias: str) -> list[str]:
 
 
 def _generic_sql(alias: str) -> str:
-    """All of _FIELD_NAMES; `time` as text on SQLite (skips the sqlite3 module's datetime converter)."""
+    """All of _FIELD_NAMES, with `time` read as text where the database can give it (skips a Python
+    datetime per row)."""
     columns = _columns(alias)
-    if connections[alias].vendor == "sqlite":
-        i = _FIELD_NAMES.index("time")
+    i = _FIELD_NAMES.index("time")
+    vendor = connections[alias].vendor
+    if vendor == "sqlite":
         columns[i] = f"CAST({columns[i]} AS TEXT)"
+    elif vendor == "postgresql":
+        # The canonical text itself, from the server: no datetime objects to build and format per row.
+        columns[i] = f"""to_char({columns[i]} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
     return ", ".join(columns)
 
 
@@ -177,7 +182,7 @@ def _hash_row(row: tuple, prev_hash: str, on_sqlite: bool) -> str | None:
             changes_text = changes
         else:
             # jsonb re-formats what it stores: parse and re-encode canonically.
-            time_text = canonical_time(time)
+            time_text = time if type(time) is str else canonical_time(time)
             changes_text = _encode(json.loads(changes) if isinstance(changes, str | bytes) else changes)
         payload = fast_payload(
             seq, time_text, actor_user_id, actor_token_prefix, actor_label, org_id, action,
