@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Literal
 
 from django.db.models import F, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Path, Router, Schema, Status
 
 from kiban.accounts import actions
@@ -290,10 +290,11 @@ def list_tokens(request: HttpRequest):
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, summary="APIトークンの発行", openapi_extra=IDEMPOTENCY_HEADER)
-def create_token(request: HttpRequest, payload: TokenCreateIn):
+def create_token(request: HttpRequest, payload: TokenCreateIn, response: HttpResponse):
     """The secret is in this response only; it is stored hashed and cannot be shown again. A retry with the
     same Idempotency-Key answers the same token with `secret: null` instead of creating a second one."""
     org = require(request, "tokens:write")
+    response["Cache-Control"] = "no-store"  # no proxy or browser cache may keep the secret
 
     def create() -> tuple[int, dict]:
         token, raw = actions.do_create_api_token(

@@ -136,7 +136,7 @@ def test_token_lifecycle(client, alice, org_a, make_token):
     raw = make_token(alice)
     r = client.post("/api/v1/tokens", data={"name": "集計", "scopes": ["users:read"], "expires_in_days": 7},
                     content_type="application/json", headers=H(raw))
-    assert r.status_code == 201
+    assert r.status_code == 201 and r["Cache-Control"] == "no-store"
     created = j(r)
     secret = created["secret"]
     assert tokens.TOKEN_RE.match(secret) and created["status"] == "active"
