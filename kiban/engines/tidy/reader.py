@@ -28,6 +28,8 @@ from .errors import TidyError
 EXCEL_ZIP = {".xlsx", ".xlsm", ".xltx", ".xltm"}
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsm", ".xltx": "xlsx",
            ".xls": "xls", ".xlsb": "xlsb", ".ods": "ods"}
+UNSUPPORTED = {".pdf", ".doc", ".docx", ".ppt", ".pptx", ".jpg", ".jpeg", ".png", ".gif", ".tif", ".tiff",
+               ".html", ".htm", ".jtd", ".odt", ".rtf"}
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -124,6 +126,11 @@ def read_book(path: str | Path, limits: Limits | None = None, deadline: Deadline
     with path.open("rb") as fh:
         head = fh.read(8)
     ext = path.suffix.lower()
+    if ext in UNSUPPORTED or head.startswith(b"%PDF"):
+        raise TidyError(
+            f"{ext or 'この'} 形式は機械が直接読み取れません（L1-01）。Excel（.xlsx）か CSV で提供してください。",
+            f"{ext or 'This'} format is not machine-readable (L1-01); provide .xlsx or CSV.",
+            code="unsupported_format", rule="L1-01", status=415)
     fmt = FORMATS.get(ext)
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         if ext == ".ods":

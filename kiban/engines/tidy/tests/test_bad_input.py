@@ -140,3 +140,11 @@ def test_million_row_sheet_bounded_time_and_memory(tmp_path):
     assert rss_mb < 1500, rss_mb
     assert elapsed < 300, elapsed
     print(f"1M-row CSV: {elapsed:.1f}s, peak {rss_mb} MB")
+
+
+def test_unsupported_format_names_rule_l1_01(tmp_path):
+    p = tmp_path / "report.pdf"
+    p.write_bytes(b"%PDF-1.7\n" + os.urandom(1000))
+    with pytest.raises(TidyError) as exc:
+        check(p)
+    assert exc.value.code == "unsupported_format" and exc.value.rule == "L1-01"
