@@ -76,3 +76,11 @@ def test_500_in_japanese(client):
     response = client.get("/boom/")
     assert response.status_code == 500
     assert "サーバーでエラーが発生しました" in response.content.decode()
+
+
+def test_every_registry_kind_has_a_label():
+    from kiban.orgs import source
+    from kiban.ui.templatetags.kiban_ui import ORG_KIND_LABELS, org_kind
+
+    assert set(ORG_KIND_LABELS) == set(source.KINDS)
+    assert all(str(org_kind(k)) == source.KIND_LABELS_JA[k] for k in source.KINDS)  # Japanese by default
