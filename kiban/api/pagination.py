@@ -34,6 +34,7 @@ from functools import reduce
 from typing import Any
 
 from django.core import signing
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from ninja import Field, Schema
@@ -83,6 +84,18 @@ def _value_of(obj: Any, path: str) -> Any:
     return obj
 
 
+def _check_orderable(model: Any, path: str) -> None:
+    """A keyset needs values that compare: a nullable field would silently drop its NULL rows."""
+    if path == "pk":
+        return
+    for part in path.split("__"):
+        field = model._meta.get_field(part)  # FieldDoesNotExist for a typo: fail loudly
+        # Every hop counts: through a nullable foreign key the value is NULL too.
+        if getattr(field, "null", False) or not getattr(field, "concrete", True):
+            raise ImproperlyConfigured(f"cursor pagination cannot order by nullable field {path!r}")
+        model = field.related_model or model
+
+
 class CursorPagination(PaginationBase):
     """Keyset pagination with an opaque signed cursor. See the module docstring."""
 
@@ -106,6 +119,8 @@ class CursorPagination(PaginationBase):
         names = {o.lstrip("-") for o in ordering}
         if "pk" not in names and "id" not in names and queryset.model._meta.pk.name not in names:
             ordering += ("pk",)
+        for term in ordering:
+            _check_orderable(queryset.model, term.lstrip("-"))
         return ordering
 
     @staticmethod
