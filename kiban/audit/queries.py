@@ -63,7 +63,16 @@ def filter_entries(
     until: date | datetime | None = None,
 ) -> QuerySet[AuditEntry]:
     """Narrow `qs`. `action` ending in "." is a prefix ("token." = every token action); `actor` matches the
-    actor's name or token prefix; dates are whole days in Japan time, `until` inclusive."""
+    actor's name or token prefix; dates are whole days in Japan time, `until` inclusive.
+
+    Never raises on odd input (the API hands client values straight in): NUL characters, which PostgreSQL
+    refuses in a query, are dropped, and dates outside 1900–9998, which would overflow when converted to UTC,
+    do not narrow anything."""
+    action, actor, target_type, target_id = (_no_nul(v) for v in (action, actor, target_type, target_id))
+    if isinstance(since, date) and not isinstance(since, datetime) and not _SANE_YEARS[0] <= since.year <= _SANE_YEARS[1]:
+        since = None
+    if isinstance(until, date) and not isinstance(until, datetime) and not _SANE_YEARS[0] <= until.year <= _SANE_YEARS[1]:
+        until = None
     if action:
         qs = qs.filter(action__startswith=action) if action.endswith(".") else qs.filter(action=action)
     if actor:
@@ -77,6 +86,13 @@ def filter_entries(
     if until is not None:
         qs = qs.filter(time__lt=until if isinstance(until, datetime) else day_start(until + timedelta(days=1)))
     return qs
+
+
+_SANE_YEARS = (1900, 9998)
+
+
+def _no_nul(value: str | None) -> str | None:
+    return value.replace("\x00", "") if value else value
 
 
 def actions_in(org) -> list[str]:

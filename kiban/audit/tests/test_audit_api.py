@@ -98,3 +98,8 @@ class AuditApiTestCase(BaseTestCase):
         self.assertEqual(self.get(f"{LIST}0").status_code, 422)
         self.assertEqual(self.get(f"{LIST}99999999999999999999").status_code, 422)
         self.assertEqual(self.get(f"{LIST}abc").status_code, 422)
+        # What a fuzzer sends: NUL characters (PostgreSQL refuses them) and dates at the ends of the calendar.
+        for params in ({"actor": "a\x00b"}, {"action": "\x00"}, {"target_id": "1\x00"},
+                       {"since": "0001-01-01"}, {"until": "9999-12-31"}, {"since": "9999-12-31", "until": "0001-01-01"}):
+            r = self.get(LIST, **params)
+            self.assertEqual(r.status_code, 200, params)

@@ -65,6 +65,11 @@ class AuditPagesTestCase(BaseTestCase):
         self.assertNotIn("千代田", body)
         self.assertNotIn(self.a2.hash, body)
 
+    def test_absurd_seq_is_404_not_500(self):
+        self.client.force_login(self.alice)
+        r = self.client.get("/audit/99999999999999999999999/")
+        self.assertEqual(r.status_code, 404)
+
     def test_nobody_sees_system_entries(self):
         for user in (self.alice, self.charlie, self.dan):
             self.client.force_login(user)
