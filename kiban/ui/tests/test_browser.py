@@ -138,6 +138,25 @@ def test_login_dashboard_and_body_search_in_japanese(tab, registry):
     tab.assert_clean("orgs-search-results")
 
 
+def test_switch_acting_body_and_error_page(tab, registry):
+    from kiban.accounts.models import Membership, Role
+
+    Membership.objects.create(user=registry.alice, org=registry.ministry, role=Role.VIEWER)
+    tab.log_in("alice")
+    tab.page.get_by_role("button", name="総務省 に切り替える").click()
+    tab.page.wait_for_load_state()
+    assert tab.page.get_by_role("status").inner_text().strip() == "操作中の団体を「総務省」に切り替えました。"
+    # A 閲覧者 of the ministry now: no admin menu.
+    assert tab.page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="利用者管理").count() == 0
+    tab.assert_clean("dashboard-switched")
+
+    response = tab.page.goto(tab.base_url + "/no-such-page/")
+    assert response.status == 404
+    assert tab.page.get_by_role("heading", level=1).inner_text() == "ページが見つかりません"
+    tab.problems.clear()  # the 404 itself was the point
+    tab.assert_clean("error-404")
+
+
 def test_staff_sees_no_admin_menu(tab, registry):
     tab.log_in("bob")
     nav = tab.page.get_by_role("navigation", name="メインメニュー")
