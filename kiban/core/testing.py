@@ -43,6 +43,7 @@ __all__ = [
     "World",
     "build_world",
     "make_org",
+    "make_user",
     "mint_token",
     "BaseTestCase",
     "world",
