@@ -11,8 +11,10 @@ How it prunes (Flash/OLA-style, with predictive tagging):
 * When the privacy models are monotonic (always without suppression; k-anonymity and distinct ℓ-diversity
   also with suppression), a node that fails tags all its specialisations as failing, and a node that passes
   tags all its generalisations as passing (and, if the metric is monotonic too, as unable to beat it).
-  To resolve a candidate, the search walks a path of generalisations upwards from it and binary-searches
-  that path for its lowest passing node (as Flash does), so one check can tag a large part of the lattice.
+  To resolve a candidate, the search walks a path of generalisations upwards from it (through the lowest
+  bounds, up to the top, beyond the best loss found: a failing probe there still tags the candidates below
+  it) and binary-searches that path for its lowest passing node (as Flash does), so one check can tag a
+  large part of the lattice.
 * When the models are not monotonic (entropy/recursive ℓ-diversity, t-closeness with suppression), each
   candidate is checked directly; only its monotonic part (k-anonymity, distinct ℓ-diversity) tags
   specialisations. This is the exhaustive fallback, still cut by the loss bound.
@@ -240,15 +242,17 @@ class Search:
                 status[i] = FAIL
             return anon
 
-        def chain_from(i) -> list[int]:
+        def chain_from(i, bounded: bool = True) -> list[int]:
+            # Probes may lie above the best loss: a failing probe still tags candidates below it.
             chain = [i]
             cur = i
             while True:
                 nxt = [s for s in lat.successors(cur)
-                       if status[s] == UNKNOWN and below_best(s) and (allowed is None or allowed[s])]
+                       if status[s] == UNKNOWN and (not bounded or below_best(s))
+                       and (allowed is None or allowed[s])]
                 if not nxt:
                     return chain
-                cur = min(nxt, key=lambda s: (lb_of(s), s))
+                cur = min(nxt, key=lambda s: (lb_of(s), s))  # stay where the candidates are
                 chain.append(cur)
 
         pruned = 0
@@ -284,7 +288,7 @@ class Search:
                 if status[i] == UNKNOWN and not evaluated[i]:
                     check(i)
                 continue
-            chain = chain_from(i)
+            chain = chain_from(i, bounded=False)
             lo, hi = 0, len(chain)
             while lo < hi:
                 mid = (lo + hi) // 2
