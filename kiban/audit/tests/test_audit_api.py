@@ -4,10 +4,14 @@ Charlie's token (川崎市) gets 404 for 千代田区's entries and never sees t
 audit:read at all: his token and his session get 403 problem+json — the body is his own, so nothing leaks.
 """
 
+import pytest
 from django.db import transaction
 
 from kiban.audit.log import record
 from kiban.core.testing import BaseTestCase
+
+# Marked so that the PostgreSQL run of `make test` (KIBAN_DB_TESTS_ONLY=1) keeps these TestCase tests.
+pytestmark = pytest.mark.django_db
 
 LIST = "/api/v1/audit/"
 

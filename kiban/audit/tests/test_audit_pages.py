@@ -9,12 +9,16 @@ Alice is 管理者 of 千代田区 (A), Bob 職員 of A, Charlie 管理者 of �
 import csv
 import io
 
+import pytest
 from django.db import transaction
 from django.urls import reverse
 
 from kiban.audit.log import record
 from kiban.audit.models import AuditEntry
 from kiban.core.testing import BaseTestCase
+
+# Marked so that the PostgreSQL run of `make test` (KIBAN_DB_TESTS_ONLY=1) keeps these TestCase tests.
+pytestmark = pytest.mark.django_db
 
 
 class AuditPagesTestCase(BaseTestCase):

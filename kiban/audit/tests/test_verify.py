@@ -20,6 +20,9 @@ from kiban.audit.models import AuditChainHead, AuditEntry
 from kiban.audit.verify import verify_chain
 from kiban.core.testing import build_world
 
+# Marked so that the PostgreSQL run of `make test` (KIBAN_DB_TESTS_ONLY=1) keeps these TestCase tests.
+pytestmark = pytest.mark.django_db
+
 EDITABLE = [*HASHED_FIELDS, "prev_hash", "hash"]
 tamper_settings = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
