@@ -153,6 +153,14 @@ def search_orgs(
             field="q",
             rule="max_length",
         )
+    if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n\r" for ch in text):
+        # NUL and other control characters: never part of a name, and PostgreSQL refuses NUL outright.
+        raise InvalidOrgQuery(
+            "検索語に制御文字は使えません",
+            "The search text must not contain control characters",
+            field="q",
+            rule="characters",
+        )
     digits = re.sub(r"[\s\-]", "", text)
     if digits.isascii() and digits.isdigit():
         # Leading digits of a code: 011 → 北海道の011xxx; a full 5-digit code finds its 6-digit body.

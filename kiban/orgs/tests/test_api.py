@@ -62,6 +62,7 @@ def test_detail_with_children(client, loaded):
         ("/api/v1/orgs/", {"prefecture": "130002"}, "prefecture", "check_digit"),
         ("/api/v1/orgs/", {"prefecture": "131016"}, "prefecture", "prefecture"),
         ("/api/v1/orgs/", {"q": "あ" * 101}, "q", "max_length"),
+        ("/api/v1/orgs/", {"q": "札幌\x00"}, "q", "characters"),
     ],
 )
 def test_invalid_input_is_a_422_problem_naming_field_and_rule(client, loaded, url, params, field, rule):
