@@ -1,4 +1,4 @@
-"""The registry of public bodies (団体台帳): loading it, and the lookups everything else uses.
+"""The registry of public bodies (団体台帳): the lookups everything else uses (codes, search, lists).
 
 Loading is a write, so it lives in `kiban.orgs.actions.load_registry` (re-exported here for convenience).
 
