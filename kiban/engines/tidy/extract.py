@@ -144,7 +144,7 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
     for c in t.id_cols:
         raw = column(c)
         id_raw[c] = raw
-        if all(type(v) is str for v in raw):  # the usual case: one C-speed conversion
+        if "merges" not in sheet.inspected or all(type(v) is str for v in raw):  # one C-speed conversion
             text = pl.Series(raw, dtype=pl.Utf8)
             text = text.set(text == "", None) if (text == "").any() else text
         else:
@@ -203,13 +203,18 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
             batches.append([])
         batches[-1].append(c)
     release = n > 1000
+    text_source = "merges" not in sheet.inspected  # CSV/TSV: no typed cells
     for batch in batches:
         txs, nms, empties = [], [], []
         for c in batch:
             raw = column(c)
             columns.pop(c, None)
-            txs.append(pl.Series([v if type(v) is str else None for v in raw], dtype=pl.Utf8))
-            nms.append(pl.Series([float(v) if type(v) in (float, int) else None for v in raw], dtype=pl.Float64))
+            if text_source:  # CSV: every cell is a str (or None for a short row): one C-speed conversion
+                txs.append(pl.Series(raw, dtype=pl.Utf8))
+                nms.append(pl.Series([None] * len(raw), dtype=pl.Float64))
+            else:
+                txs.append(pl.Series([v if type(v) is str else None for v in raw], dtype=pl.Utf8))
+                nms.append(pl.Series([float(v) if type(v) in (float, int) else None for v in raw], dtype=pl.Float64))
             empties.append(raw.count("") + raw.count(None) if n < 20000 else -1)
             del raw
         if release:

@@ -349,20 +349,27 @@ def _split_block(sheet: Sheet, t: Table, recipe: dict) -> None:
         if contiguous and len(row) >= vb:
             # C-speed emptiness test of the value block (calamine and csv give "" for an empty cell)
             seg = row[va:vb]
-            has_value = seg.count("") + seg.count(None) < nvc and (
-                any(not is_empty(v) for v in seg) if seg.count("") + seg.count(None) > nvc - 3 else True)
+            empties = seg.count("") + seg.count(None)
+            has_value = empties < nvc and (empties <= nvc - 3 or any(not is_empty(v) for v in seg))
         else:
             has_value = any(not is_empty(row[c]) for c in value_cols if c < len(row))
-        labels = sum(1 for c in id_range if c < len(row) and not is_empty(row[c]))
+        labels = 0
+        for c in id_range:
+            if c < len(row):
+                v = row[c]
+                if v is not None and v != "" and (not isinstance(v, str) or v.strip()):
+                    labels += 1
         if not has_value and labels == 0:
             continue
-        if has_value and (contiguous and len(row) >= vb and any(is_numlike(v) for v in row[va:vb]) or
-                          not contiguous and any(is_numlike(row[c]) for c in value_cols if c < len(row))):
-            last_value_row = r
         if not has_value and labels == 1 and value_cols:
             t.section_rows.append(r)
             continue
         data_rows.append(r)
+    for r in reversed(data_rows):  # the last row that holds a number (rows below it are notes)
+        row = rows[r]
+        if any(is_numlike(row[c]) for c in value_cols if c < len(row)):
+            last_value_row = r
+            break
     if value_cols and data_rows:
         # rows after the last row holding a value are notes (凡例・出典), not data
         t.note_rows = sorted(set(t.note_rows) | {r for r in data_rows if r > last_value_row})
