@@ -134,7 +134,11 @@ class Table:
 
     def frame(self) -> pl.DataFrame:
         data: dict[str, list] = {d: [c.key[j] for c in self.cells] for j, d in enumerate(self.dims)}
-        data["値" if self.value else "度数"] = [None if c.status != "published" else c.value for c in self.cells]
+        if self.value:
+            data["値"] = [None if c.status != "published" else c.value for c in self.cells]
+        else:
+            data["度数"] = pl.Series([None if c.status != "published" else int(c.value) for c in self.cells],
+                                   dtype=pl.Int64)
         data["秘匿"] = [{"published": "", "primary": "一次秘匿", "secondary": "二次秘匿"}[c.status] for c in self.cells]
         if self.dp:
             data["DP度数"] = self.dp["noisy"]
@@ -198,7 +202,7 @@ def primary(table: Table, threshold: int | None = None, dominance: dict | None =
         if threshold and c.count < threshold:
             c.rules.append(f"threshold<{threshold}")
             ratio = protection if protection is not None else 0.5
-            pls.append(max(1.0, math.ceil(ratio * abs(c.value)) if not table.value else ratio * abs(c.value)))
+            pls.append(float(max(1.0, math.ceil(ratio * abs(c.value)) if not table.value else ratio * abs(c.value))))
         if table.value and dominance and c.top:
             n, k = int(dominance.get("n", 1)), float(dominance.get("k", 0.85))
             top = sum(c.top[:n])
