@@ -1,20 +1,16 @@
 """デモ環境 (the demo): three bodies with a 管理者, a 職員 and a 審査者 each, all with one known password.
 
 Idempotent: running it again changes nothing that is already there. Every write goes through audited
-actions; the first 管理者 of a body, who has no administrator above them, is created by the system
-(`do_bootstrap_admin`, audited with the system as actor), exactly as an installer would set up a new body.
+actions: each body's first 管理者 is made by the operator action (`kiban accounts create-admin` does the
+same), who then registers the body's other users.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.password_validation import validate_password
-from django.db import transaction
-
 from kiban.accounts import actions
-from kiban.accounts.models import Membership, Role, User
-from kiban.audit.log import record
+from kiban.accounts.models import Role, User
 from kiban.core.errors import KibanError
 
 DEMO_PASSWORD = "kiban-demo-2026"
@@ -56,24 +52,6 @@ class DemoError(KibanError):
     default_code = "demo_invalid"
 
 
-def do_bootstrap_admin(*, org, username: str, display_name: str, password: str) -> User:
-    """最初の管理者の登録: the first 管理者 of a body with none yet, by the system (audited)."""
-    if Membership.objects.filter(org=org, role=Role.ADMIN).exists():
-        raise DemoError(f"{org.name} には既に管理者がいます。", f"{org.name} already has an administrator.",
-                        code="admin_exists", field="org")
-    user = User(username=username, display_name=display_name, email=f"{username}@example.jp")
-    validate_password(password, user)
-    user.set_password(password)
-    with transaction.atomic():
-        user.save()
-        membership = Membership.objects.create(user=user, org=org, role=Role.ADMIN)
-        record(actor=None, org=org, action="user.create", target=user,
-               after={"username": username, "display_name": display_name, "email": user.email})
-        record(actor=None, org=org, action="membership.add", target=membership,
-               after={"user": username, "role": Role.ADMIN})
-    return user
-
-
 def build_demo() -> list[tuple[object, DemoUser, bool]]:
     """Create what is missing; returns (body, user, created?) for every demo user."""
     from kiban.orgs.models import Org
@@ -89,8 +67,9 @@ def build_demo() -> list[tuple[object, DemoUser, bool]]:
         admin = User.objects.filter(username=admin_spec.username).first()
         created = admin is None
         if created:
-            admin = do_bootstrap_admin(org=org, username=admin_spec.username,
-                                       display_name=admin_spec.display_name, password=DEMO_PASSWORD)
+            admin = actions.do_grant_admin_by_operator(
+                org=org, username=admin_spec.username, email=f"{admin_spec.username}@example.jp",
+                display_name=admin_spec.display_name, password=DEMO_PASSWORD)
         done.append((org, admin_spec, created))
         for spec in others:
             exists = User.objects.filter(username=spec.username).exists()

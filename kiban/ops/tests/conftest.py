@@ -1,1 +1,1 @@
-from kiban.core.testing import *  # noqa: F401,F403
+from kiban.core.testing import *

@@ -42,11 +42,3 @@ def test_demo_creates_three_bodies_of_users_and_is_idempotent(registry):
 def test_demo_needs_the_registry():
     with pytest.raises(CommandError, match="kiban orgs load"):
         call_command("demo", stdout=io.StringIO())
-
-
-@pytest.mark.django_db
-def test_bootstrap_refuses_a_second_admin(alice, org_a):
-    with pytest.raises(demo.DemoError) as err:
-        demo.do_bootstrap_admin(org=org_a, username="mallory", display_name="x", password=demo.DEMO_PASSWORD)
-    assert err.value.code == "admin_exists"
-    assert not User.objects.filter(username="mallory").exists()

@@ -7,6 +7,7 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 
 from kiban.accounts.models import Role
+from kiban.core.errors import KibanError
 from kiban.ops import demo
 
 
@@ -16,7 +17,7 @@ class Command(BaseCommand):
     def handle(self, **options) -> None:
         try:
             rows = demo.build_demo()
-        except demo.DemoError as exc:
+        except KibanError as exc:
             raise CommandError(exc.message()) from exc
         created = sum(1 for *_, new in rows if new)
         host = os.environ.get("HOST", "127.0.0.1")
