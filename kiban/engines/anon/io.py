@@ -49,7 +49,7 @@ def read_table(path: Path, fmt: str | None = None, separator: str | None = None,
         elif kind == "parquet":
             df = pl.read_parquet(path)
         elif kind == "excel":
-            df = pl.read_excel(path, sheet_name=sheet, engine="calamine", infer_schema_length=0)
+            df = _read_excel(path, sheet)
         else:
             raise fail("input.format", "unknown_format", f"未対応の形式です: {kind}", f"unsupported format: {kind}")
     except UnicodeDecodeError as exc:
@@ -59,6 +59,41 @@ def read_table(path: Path, fmt: str | None = None, separator: str | None = None,
         raise fail(field, "unreadable", f"表として読み込めません: {exc}", f"cannot read the table: {exc}") from exc
     df = df.select([pl.col(c).cast(pl.Utf8).fill_null("").str.strip_chars("\r") for c in df.columns])
     return df
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _read_excel(path: Path, sheet: str | None) -> pl.DataFrame:
+    """First (or the named) sheet, first row as header, every cell as text (python-calamine)."""
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(str(path))
+    if sheet is not None and sheet not in wb.sheet_names:
+        raise fail("input.sheet", "unknown_sheet", f"シートがありません: {sheet!r}（{', '.join(wb.sheet_names)}）",
+                   f"no such sheet: {sheet!r} ({', '.join(wb.sheet_names)})")
+    rows = (wb.get_sheet_by_name(sheet) if sheet else wb.get_sheet_by_index(0)).to_python()
+    if not rows:
+        return pl.DataFrame()
+    header = [_cell(h) or f"column_{i + 1}" for i, h in enumerate(rows[0])]
+    body = [[_cell(v) for v in r] + [""] * (len(header) - len(r)) for r in rows[1:] if any(v not in (None, "") for v in r)]
+    return pl.DataFrame({h: [r[i] for r in body] for i, h in enumerate(header)}, schema={h: pl.Utf8 for h in header})
+
+
+def _write_excel(df: pl.DataFrame, path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(df.columns)
+    for row in df.iter_rows():
+        ws.append(list(row))
+    wb.save(path)
 
 
 def write_atomic(path: Path, writer: Callable[[Path], None]) -> None:
@@ -89,7 +124,7 @@ def write_table_atomic(df: pl.DataFrame, path: Path, encoding: str = "utf-8", se
         if kind == "parquet":
             df.write_parquet(tmp)
         elif kind == "excel":
-            df.write_excel(tmp)
+            _write_excel(df, tmp)
         else:
             data = df.write_csv(separator=separator)
             tmp.write_bytes(data.encode("utf-8-sig" if encoding == "utf-8-sig" else encoding))

@@ -248,3 +248,18 @@ def test_table_command(tmp_path, capsys):
     t = pl.read_csv(tmp_path / "out/jobs_by_household.csv", infer_schema=False)
     assert {"職業", "世帯人数", "度数", "秘匿", "DP度数"} <= set(t.columns)
     assert t.filter(pl.col("秘匿") != "")["度数"].null_count() == t.filter(pl.col("秘匿") != "").height
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".parquet", ".tsv"])
+def test_other_formats_read_as_text(tmp_path, suffix):
+    from kiban.engines.anon.io import read_table, write_table_atomic
+
+    df = pl.DataFrame({"コード": ["001", "12"], "値": ["x", ""]})
+    path = tmp_path / f"t{suffix}"
+    if suffix == ".tsv":
+        path.write_text("コード\t値\n001\tx\n12\t\n", encoding="utf-8")
+    else:
+        write_table_atomic(df, path)
+    back = read_table(path)
+    assert back.columns == ["コード", "値"] and back["コード"].to_list() == ["001", "12"]
+    assert back["値"].to_list() == ["x", ""]
