@@ -56,3 +56,19 @@ def test_messages_are_japanese_first():
     with override_settings(USING_DEMO_SECRET=True, DEBUG=False):
         (error,) = checks.check_secret_key(None)
     assert error.msg.startswith("SECRET_KEY がデモ用の既定値のままです")
+
+
+def test_kiban_check_cli_runs_the_deploy_checks(tmp_path):
+    """`kiban check` adds --deploy: on the demo set-up (SQLite, demo secret) it fails, naming why."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "KIBAN_DATA_DIR": str(tmp_path)}
+    env.pop("SECRET_KEY", None)
+    env.pop("DEBUG", None)
+    done = subprocess.run([sys.executable, "-m", "kiban.cli", "check"], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 1
+    for check_id in ("kiban.E001", "kiban.E002", "kiban.E004"):
+        assert check_id in done.stderr
