@@ -12,7 +12,8 @@ as JSON and as CSV:
 
 Foreign keys are written portably: to a body as its code, to a user as the username, to another exported
 row as that row's original id. Fields whose names say they hold a secret (password, secret, token/key
-hashes) are left out, so API tokens are exported without their secrets and are not restored.
+hashes) are left out; a model that cannot do without such a field (API tokens) is exported for the
+record and not restored (`restorable`).
 
 `import_org(path, actor=...)` restores such a zip into an install whose registry is loaded and which holds
 nothing yet for that body: users (without a usable password: they set one through the usual reset),
@@ -47,8 +48,7 @@ SECRET_PARTS = ("password", "secret", "token_hash", "key_hash")
 MAX_UNCOMPRESSED_BYTES = 2 * 1024**3  # refuse zip bombs
 # Written in their own files: memberships (with users) and the hash-chained audit log.
 SEPARATE_MODELS = {"accounts.membership", "audit.auditentry"}
-# Exported for the record but not restored: a token without its secret cannot be used.
-EXPORT_ONLY_MODELS = {"accounts.apitoken"}
+
 USER_FIELDS = ("username", "email", "display_name", "first_name", "last_name", "is_active", "date_joined")
 
 
@@ -93,6 +93,17 @@ def scoped_models() -> list[ScopedModel]:
 
 def _is_secret(name: str) -> bool:
     return any(part in name.lower() for part in SECRET_PARTS)
+
+
+def restorable(model: type[models.Model]) -> bool:
+    """Whether rows of `model` can be restored from an export: not if a secret it needs was left out.
+
+    An API token without its secret hash, or an idempotency record without its key hash, would be a
+    broken row; such models are exported for the record only (their rows are listed, never re-created).
+    """
+    return all(
+        not _is_secret(f.name) or f.null or f.has_default() for f in model._meta.concrete_fields if not f.primary_key
+    )
 
 
 def _row(obj: models.Model) -> dict[str, Any]:
@@ -180,7 +191,10 @@ def export_org(org, *, actor: Any, request: Any = None, path: Path | str | None 
                 "memberships": len(member_rows),
                 "models": counts,
                 "audit_entries": len(audit_rows),
-                "not_restored": ["accounts.apitoken (secrets are never exported)", "audit entries (kept as evidence)"],
+                "not_restored": sorted(
+                    [f"{label} (needs secrets, which are never exported)" for label in counts
+                     if not restorable(apps.get_model(label))] + ["audit entries (kept as evidence)"]
+                ),
             }
             zf.writestr("manifest.json", _dumps(manifest))
         tmp.replace(target)
@@ -261,12 +275,13 @@ def import_org(path: Path | str, *, actor: Any = None, request: Any = None) -> I
             f"団体コード {code} の団体が登録簿にありません。先に `kiban orgs load` を実行してください。",
             f"Body {code} is not in the registry; run `kiban orgs load` first.",
             code="transfer_unknown_org", field="org.code")
-    labels = [label for label in manifest.get("models", {}) if label not in SEPARATE_MODELS | EXPORT_ONLY_MODELS]
+    labels = [label for label in manifest.get("models", {}) if label not in SEPARATE_MODELS]
     unknown = [label for label in labels if not _model_exists(label)]
     if unknown:
         raise TransferError(f"この環境にないデータ種別です: {', '.join(unknown)}",
                             f"Unknown data types in this install: {', '.join(unknown)}",
                             code="transfer_unknown_model", field="models")
+    labels = [label for label in labels if restorable(apps.get_model(label))]
     users = _load(zf, "users.json")
     member_rows = _load(zf, "memberships.json")
     rows_by_label = {label: _load(zf, f"data/{label}.json") for label in labels}

@@ -240,3 +240,10 @@ def test_cli_round_trip_into_a_fresh_install(tmp_path, alice, bob, org_a, make_t
 def test_test_models_do_not_leak(world, tmp_path):
     """Runs after the round trip: the test-only models are gone from the registry again."""
     assert not {"ops.notebook", "ops.note"} & {s.label for s in transfer.scoped_models()}
+
+
+def test_models_needing_secrets_are_not_restorable():
+    from kiban.accounts.models import ApiToken
+
+    assert not transfer.restorable(ApiToken)  # its secret hash is never exported
+    assert transfer.restorable(Membership)
