@@ -52,6 +52,13 @@ def test_fonts_missing_but_fontconfig_present(tmp_path):
                     KIBAN_FC_LIST=str(fc_list)) == ["fonts-noto-cjk"]
 
 
+def test_long_font_list_with_the_font_first(tmp_path):
+    """grep stops at the first match; fc-list must not then die of SIGPIPE and make the fonts look missing."""
+    fc_list = _executable(tmp_path / "fc-list", 'echo "x: Noto Sans CJK JP:style=Regular"\nseq 1 200000')
+    for _ in range(5):
+        assert "fonts-noto-cjk" not in _missing(tmp_path, KIBAN_FC_LIST=str(fc_list))
+
+
 def test_a_non_executable_chromium_does_not_count(tmp_path):
     (tmp_path / "chromium").write_text("not a program")
     assert "chromium" in _missing(tmp_path, KIBAN_CHROMIUM=str(tmp_path / "chromium"))
