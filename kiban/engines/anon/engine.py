@@ -60,10 +60,21 @@ class Outcome:
     paths: dict[str, str] = field(default_factory=dict)
 
 
-def load_hierarchy(cfg: Config, name: str, spec, values: list[str]) -> Hierarchy:
+def load_hierarchy(cfg: Config, name: str, spec, values: list[str], allow_files: bool = True) -> Hierarchy:
     if spec is None:
         return flat(name, values)
-    if isinstance(spec, str):
+    if (isinstance(spec, str) or "file" in spec) and not allow_files:
+        raise fail(f"columns.{name}.hierarchy", "files_not_allowed",
+                   "ここでは階層ファイルを参照できません。ビルダーか rows（値の一覧）で指定してください。",
+                   "hierarchy files cannot be referenced here; use a builder or inline rows.")
+    if isinstance(spec, dict) and "rows" in spec:
+        rows = spec["rows"]
+        if not isinstance(rows, list) or not all(isinstance(r, (list, tuple)) and r for r in rows):
+            raise fail(f"columns.{name}.hierarchy.rows", "type", "rows は [値, 段1, …] の一覧です。",
+                       "rows is a list of [value, level1, …].")
+        h = Hierarchy(name, [tuple(str(x) for x in r) for r in rows], source="inline rows")
+        h.validate(f"columns.{name}.hierarchy")
+    elif isinstance(spec, str):
         h = read_hierarchy_csv(cfg.resolve(spec), name)
     elif "file" in spec:
         h = read_hierarchy_csv(cfg.resolve(spec["file"]), name, separator=spec.get("separator", ";"),
@@ -91,8 +102,11 @@ def build_models(cfg: Config) -> list:
     return models
 
 
-def prepare(cfg: Config | str | Path | dict, df: pl.DataFrame | None = None) -> Prepared:
-    """Validate the configuration against the data and encode it. Raises AnonError before any work."""
+def prepare(cfg: Config | str | Path | dict, df: pl.DataFrame | None = None, allow_files: bool = True) -> Prepared:
+    """Validate the configuration against the data and encode it. Raises AnonError before any work.
+
+    `allow_files=False` (the web page) refuses hierarchy files named in the configuration.
+    """
     t0 = time.perf_counter()
     if not isinstance(cfg, Config):
         cfg = load_config(cfg)
@@ -126,13 +140,14 @@ def prepare(cfg: Config | str | Path | dict, df: pl.DataFrame | None = None) -> 
     hierarchies = {}
     for name in qis:
         values = df[name].unique().to_list()
-        hierarchies[name] = load_hierarchy(cfg, name, cfg.columns[name].hierarchy, values)
+        hierarchies[name] = load_hierarchy(cfg, name, cfg.columns[name].hierarchy, values, allow_files)
     sens_h: dict[str, Hierarchy | None] = {}
     modelled = {i["attribute"] for i in cfg.l_diversity + cfg.t_closeness}
     for name in sens:
         if name in modelled:
             spec = cfg.columns[name].hierarchy
-            sens_h[name] = load_hierarchy(cfg, name, spec, df[name].unique().to_list()) if spec is not None else None
+            sens_h[name] = (load_hierarchy(cfg, name, spec, df[name].unique().to_list(), allow_files)
+                            if spec is not None else None)
     # impossible settings
     if cfg.k is not None and cfg.k > n:
         raise fail("privacy.k", "impossible", f"k={cfg.k} がデータの件数 {n} を超えているため、満たす加工はありません。",

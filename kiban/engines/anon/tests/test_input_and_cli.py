@@ -263,3 +263,13 @@ def test_other_formats_read_as_text(tmp_path, suffix):
     back = read_table(path)
     assert back.columns == ["コード", "値"] and back["コード"].to_list() == ["001", "12"]
     assert back["値"].to_list() == ["x", ""]
+
+
+def test_inline_hierarchy_rows_and_web_refuses_files(tmp_path):
+    cfg = base_config(tmp_path)
+    cfg["columns"]["職業"]["hierarchy"] = {"rows": [[j, "専門" if j in ("教員", "医療") else "一般", "*"] for j in JOBS]}
+    p = prepare(load_config(write_config(tmp_path, cfg)), allow_files=False)
+    assert p.sensitive_hierarchies["職業"].source == "inline rows"
+    cfg["columns"]["職業"]["hierarchy"] = "jobs.csv"
+    e = rule_of(lambda: prepare(load_config(write_config(tmp_path, cfg)), allow_files=False))
+    assert e.rule == "files_not_allowed"
