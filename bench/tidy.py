@@ -87,9 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     # Generated in a child process: on Linux a child's ru_maxrss starts from its parent's RSS at fork/exec,
     # so this process must stay small for the per-contender peak memory to mean anything.
-    subprocess.run([PY, "-c", "import sys; from kiban.engines.tidy.samples import write_messy_csv, write_messy_xlsx; "
-                    "write_messy_xlsx(sys.argv[1], int(sys.argv[3])); write_messy_csv(sys.argv[2], int(sys.argv[3]))",
-                    str(xlsx), str(csv), str(args.rows)], check=True, cwd=ROOT)
+    gen = ("import sys; from kiban.engines.tidy.samples import write_messy_csv, write_messy_xlsx; "
+           "write_messy_xlsx(sys.argv[1], int(sys.argv[3])); write_messy_csv(sys.argv[2], int(sys.argv[3]))")
+    subprocess.run([PY, "-c", gen, str(xlsx), str(csv), str(args.rows)], check=True, cwd=ROOT)
     print(f"generated {args.rows:,} rows × 20 columns in {time.perf_counter() - t0:.1f}s: "
           f"{xlsx.stat().st_size / 1e6:.1f} MB xlsx, {csv.stat().st_size / 1e6:.1f} MB csv ({tmp})")
     try:
@@ -98,8 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError:
         pass
 
-    calamine = [PY, "-c", "import sys; from python_calamine import CalamineWorkbook as W; "
-                "r = W.from_path(sys.argv[1]).get_sheet_by_index(0).to_python(); print(len(r))"]
+    bare = ("import sys; from python_calamine import CalamineWorkbook as W; "
+            "r = W.from_path(sys.argv[1]).get_sheet_by_index(0).to_python(); print(len(r))")
+    calamine = [PY, "-c", bare]
     kiban = [str(BIN / "kiban"), "tidy"]
     fl = [str(BIN / "frictionless"), "validate", "--json"]
     contenders = [

@@ -11,4 +11,4 @@ from .engine import Conversion, Report, check, convert, load_recipe
 from .errors import TidyError
 from .reader import Limits
 
-__all__ = ["check", "convert", "Report", "Conversion", "TidyError", "Limits", "load_recipe"]
+__all__ = ["Conversion", "Limits", "Report", "TidyError", "check", "convert", "load_recipe"]

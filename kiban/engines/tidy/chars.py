@@ -56,7 +56,7 @@ def replacement(ch: str) -> str:
     if ch in KANJI_REPLACEMENTS:
         return KANJI_REPLACEMENTS[ch]
     name = unicodedata.name(ch, "")
-    if name.startswith("CIRCLED DIGIT") or name.startswith("CIRCLED NUMBER"):
+    if name.startswith(("CIRCLED DIGIT", "CIRCLED NUMBER")):
         return f"({unicodedata.normalize('NFKC', ch)})"
     norm = unicodedata.normalize("NFKC", ch)
     if norm != ch:

@@ -233,38 +233,66 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
         norm_all = normalize_series(pl.concat(txs), pl.concat(nms), symbols)
         _tick("normalize")
         del nms
-        sums = (norm_all.select(pl.col(list(FLAG_NAMES)).cast(pl.UInt32), (pl.col("value") == 0).alias("zero"),
-                                pl.col("value").is_not_null().alias("numbers"))
-                .with_columns(_k=pl.int_range(0, pl.len()) // max(n, 1))
-                .group_by("_k").sum().sort("_k"))
+        # per-column statistics in a handful of grouped queries per batch (not a few per column: each
+        # eager Polars call has a fixed cost)
+        m = max(n, 1)
+        tx_all = pl.concat(txs)
+        keyed = norm_all.with_columns(_k=(pl.int_range(0, pl.len()) // m).cast(pl.Int32),
+                                      _j=(pl.int_range(0, pl.len()) % m).cast(pl.Int64),
+                                      _t=tx_all)
+        sums = (keyed.group_by("_k").agg(
+            *[pl.col(f).cast(pl.UInt32).sum() for f in FLAG_NAMES],
+            zero=(pl.col("value") == 0).sum(), numbers=pl.col("value").is_not_null().sum(),
+            empty=(pl.col("value").is_null() & pl.col("status").is_null() & ~pl.col("text")).sum(),
+        ).sort("_k"))
+        totals = sums.select(pl.col(list(FLAG_NAMES)).sum()).row(0, named=True)
+        samples: dict[tuple[int, str], list[int]] = {}
+        for f in FLAG_NAMES:
+            if totals[f]:
+                sub = keyed.filter(pl.col(f)).group_by("_k", maintain_order=True).head(5).select("_k", "_j")
+                for k, j in sub.iter_rows():
+                    samples.setdefault((k, f), []).append(data_rows[j])
+        units: dict[int, list[str]] = {}
+        if totals["unit_flag"]:
+            for k, us in keyed.filter(pl.col("unit_flag")).group_by("_k").agg(pl.col("unit").unique()).iter_rows():
+                units[k] = sorted(us)
+        statuses: dict[int, dict[str, int]] = {}
+        sym_counts: dict[int, dict[str, int]] = {}
+        if totals["symbol"]:
+            sym = keyed.filter(pl.col("symbol")).with_columns(_t=pl.col("_t").str.normalize("NFKC").str.strip_chars())
+            for k, st_, cnt in sym.group_by("_k", "status").len().iter_rows():
+                statuses.setdefault(k, {})[st_] = cnt
+            for k, sy, cnt in sym.group_by("_k", "_t").len().iter_rows():
+                sym_counts.setdefault(k, {})[sy] = cnt
+        multi: dict[int, list[tuple[int, str]]] = {}
+        multi_n: dict[int, int] = {}
+        if totals["text"]:
+            hits = keyed.filter(pl.col("text")).filter(
+                pl.col("_t").str.normalize("NFKC").str.contains(MULTI_RE_SRC).fill_null(False))
+            for k, cnt in hits.group_by("_k").len().iter_rows():
+                multi_n[k] = cnt
+            for k, j, txt in hits.group_by("_k", maintain_order=True).head(50).select("_k", "_j", "_t").iter_rows():
+                multi.setdefault(k, []).append((data_rows[j], txt))
         for i, c in enumerate(batch):
             raw_text[c] = txs[i]
-            norm = norm_all.slice(i * n, n)
-            values[c] = norm.select("value", "status")  # the flag columns are freed with norm_all
+            values[c] = norm_all.slice(i * n, n).select("value", "status")  # flags are freed with norm_all
             st = ColumnStats(c, t.names.get(c, ""))
             row = sums.row(i, named=True)
             for f in FLAG_NAMES:
                 if row[f]:
                     st.counts[f] = int(row[f])
-                    idx = norm[f].arg_true().head(5).to_list()
-                    st.samples[f] = [data_rows[j] for j in idx]
-            st.empty = empties[i] if empties[i] >= 0 else int(
-                (norm["value"].is_null() & norm["status"].is_null() & ~norm["text"]).sum())
+                    st.samples[f] = samples.get((i, f), [])
+            st.empty = empties[i] if empties[i] >= 0 else int(row["empty"] or 0)
             st.zero = int(row["zero"] or 0)
             st.numbers = int(row["numbers"] or 0)
-            if st.counts.get("unit_flag"):
-                st.units = norm["unit"].drop_nulls().unique().to_list()
-            if st.counts.get("symbol"):
-                st.statuses = dict(norm["status"].drop_nulls().value_counts().iter_rows())
-                syms = raw_text[c].filter(norm["symbol"]).str.normalize("NFKC").str.strip_chars()
-                st.symbols = dict(syms.value_counts().iter_rows())
-            if st.counts.get("text"):
-                cand = raw_text[c].filter(norm["text"])
-                hit = norm["text"].arg_true().filter(
-                    cand.str.normalize("NFKC").str.contains(MULTI_RE_SRC).fill_null(False))
-                st.multi = [(data_rows[j], raw_text[c][j]) for j in hit.head(50).to_list()]
-                st.counts["multi"] = len(hit)
+            st.units = units.get(i, [])
+            st.statuses = statuses.get(i, {})
+            st.symbols = sym_counts.get(i, {})
+            if i in multi_n:
+                st.multi = multi[i]
+                st.counts["multi"] = multi_n[i]
             stats[c] = st
+        del keyed, tx_all
         del txs, norm_all
         _tick("stats")
     columns.clear()
@@ -461,7 +489,7 @@ def _assemble(t: Table, id_values, section_col, values, stats, field_meta, date_
     order = list(base.columns) + level_names + [VALUE] + ([UNIT] if has_unit else []) + [STATUS]
     long = long.with_columns(_intify(long[VALUE]).alias(VALUE))
     field_meta[VALUE] = {"type": "integer" if long[VALUE].dtype == pl.Int64 else "number", "role": "measure"}
-    if has_unit and len(set(u for u in unit_vals if u)) == 1:
+    if has_unit and len({u for u in unit_vals if u}) == 1:
         field_meta[VALUE]["unit"] = next(u for u in unit_vals if u)
     if has_unit:
         field_meta[UNIT] = {"type": "string", "role": "unit"}

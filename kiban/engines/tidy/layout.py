@@ -33,9 +33,9 @@ _SYMBOLS_NFKC = set(DEFAULT_SYMBOLS) | {"－", "…", "ｘ", "Ｘ", "＊", "＊�
 NOTE_PREFIX_RE = re.compile(
     r"^[\s\u3000]*(?:[（(]?注|※|＊|\*|資料|出典|出所|備考|（?参考|調査|Source|Sources|Note|Notes|NB|[1-9１-９][）)]\s|"
     r"[（(][1-9１-９][）)]|１）|©|Crown|\u00a9)",
-    re.I,
+    re.IGNORECASE,
 )
-TOTAL_RE = re.compile(r"^(?:合計|総計|計|総数|小計|総額|累計|全体|Total|Totals|Grand total|All|Sum)$", re.I)
+TOTAL_RE = re.compile(r"^(?:合計|総計|計|総数|小計|総額|累計|全体|Total|Totals|Grand total|All|Sum)$", re.IGNORECASE)
 UNIT_IN_TEXT_RE = re.compile(r"[（(]\s*(?:単位\s*[:：]?\s*)?([^()（）]{1,12}?)\s*[)）]|単位\s*[:：]\s*([^\s,、)）]{1,12})")
 
 
@@ -194,7 +194,7 @@ def analyze_sheet(sheet: Sheet, recipe: dict | None = None) -> list[Table]:
         height = r1 - r0 + 1
         wide = 0
         for r in range(r0, min(r1 + 1, r0 + 30)):
-            ne, num, _ = _row_kind(rows, r, c0, c1)
+            ne, _num, _ = _row_kind(rows, r, c0, c1)
             if ne >= 2:
                 wide += 1
         kinds.append("table" if wide >= 2 or (height >= 3 and wide >= 1) else "text")
@@ -212,9 +212,8 @@ def analyze_sheet(sheet: Sheet, recipe: dict | None = None) -> list[Table]:
         pending_title = []
         _split_block(sheet, t, recipe)
         tables.append(t)
-    if pending_title:
-        if tables:
-            tables[-1].note_rows.extend(pending_title)
+    if pending_title and tables:
+        tables[-1].note_rows.extend(pending_title)
     for t in tables:
         _texts(rows, t)
     return tables
@@ -404,7 +403,7 @@ def _split_block(sheet: Sheet, t: Table, recipe: dict) -> None:
 
 
 _IDENT_NAME_RE = re.compile(r"(コード|code|番号|^ID$|^No\.?$|^年$|^年度$|^月$|^日$|^年月$|^年月日$|^時点$|^調査年|^Year$|^Month$|"
-                            r"^Day$|^Date$|^Period$)", re.I)
+                            r"^Day$|^Date$|^Period$)", re.IGNORECASE)
 
 
 def _identifier_column(rows, t: Table, c: int) -> bool:
@@ -478,17 +477,17 @@ def _name_columns(sheet: Sheet, t: Table, recipe: dict) -> None:
     # stub label row: the last header row with text over the id columns
     stub_label_row = None
     for lvl in range(n_levels - 1, -1, -1):
-        if any(grid[lvl][c] for c in range(0, stub_end)):
+        if any(grid[lvl][c] for c in range(stub_end)):
             stub_label_row = lvl
             break
     t.level_names = [None] * n_levels
     if stub_label_row is not None:
         for lvl in range(stub_label_row):
-            labels = list(dict.fromkeys(grid[lvl][c] for c in range(0, stub_end) if grid[lvl][c]))
+            labels = list(dict.fromkeys(grid[lvl][c] for c in range(stub_end) if grid[lvl][c]))
             has_values = any(grid[lvl][c] for c in vc)
             if len(labels) == 1 and has_values:
                 t.level_names[lvl] = labels[0]
-                for c in range(0, stub_end):
+                for c in range(stub_end):
                     grid[lvl][c] = ""
     t.stub_label_row = stub_label_row
     names: dict[int, str] = {}

@@ -37,7 +37,6 @@ DEFAULT_SYMBOLS: dict[str, str] = {
     "*": "秘匿",
     "**": "秘匿",
     "***": "秘匿",
-    "*": "秘匿",
     ":": "不詳",
     "#": "秘匿",
     "0.0": None,  # not a symbol; kept out below

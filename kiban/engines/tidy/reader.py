@@ -132,7 +132,7 @@ def read_book(path: str | Path, limits: Limits | None = None, deadline: Deadline
             f"{ext or 'This'} format is not machine-readable (L1-01); provide .xlsx or CSV.",
             code="unsupported_format", rule="L1-01", status=415)
     fmt = FORMATS.get(ext)
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         if ext == ".ods":
             fmt = "ods"
         elif fmt not in ("xlsx", "xlsm", "xlsb"):
@@ -195,7 +195,7 @@ def detect_encoding(data: bytes) -> tuple[str, bool]:
     """Detect the encoding of a CSV: (codec name, has BOM). UTF-8 (BOM or not), Shift_JIS/CP932, EUC-JP."""
     if data.startswith(codecs.BOM_UTF8):
         return "utf-8", True
-    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", True
     try:
         data.decode("utf-8")
@@ -307,7 +307,11 @@ def _read_excel(path: Path, fmt: str, size: int, limits: Limits, deadline: Deadl
                 sheet_names: list[str] | None) -> Book:
     import python_calamine as pc
 
-    xml = XlsxScan(path) if fmt in ("xlsx", "xlsm") else None
+    try:
+        xml = XlsxScan(path) if fmt in ("xlsx", "xlsm") else None
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as exc:
+        raise _err("corrupt", f"ファイルが壊れているか途中で切れています（{type(exc).__name__}）。",
+                   f"The file is corrupt or truncated ({type(exc).__name__}: {str(exc)[:200]}).") from exc
     scans: dict[str, Sheet] = {}
     pool = None
     futures = {}
@@ -355,7 +359,13 @@ def _read_excel(path: Path, fmt: str, size: int, limits: Limits, deadline: Deadl
         sheet = Sheet(name, rows, merges=merges, hidden=bool(m and "Visible" not in str(m.visible)))
         sheet.inspected = {"values", "merges", "hidden_sheets"}
         if name in futures:
-            futures[name].result()
+            try:
+                futures[name].result()
+            except TidyError:
+                raise
+            except Exception as exc:  # a damaged sheet part: the values were readable, the XML is not
+                raise _err("corrupt", f"シート「{name}」の書式情報が壊れています（{type(exc).__name__}）。",
+                           f"Sheet '{name}': the XML is damaged ({type(exc).__name__}: {str(exc)[:200]}).") from exc
             sc = scans[name]
             sheet.hidden_rows, sheet.hidden_cols = sc.hidden_rows, sc.hidden_cols
             sheet.formulas, sheet.formula_count, sheet.styled = sc.formulas, sc.formula_count, sc.styled
@@ -371,7 +381,7 @@ def _read_excel(path: Path, fmt: str, size: int, limits: Limits, deadline: Deadl
     return Book(str(path), fmt, size, sheets, extras=extras)
 
 
-_XF_RE = re.compile(r"<xf\b([^>]*?)(?:/>|>(.*?)</xf>)", re.S)
+_XF_RE = re.compile(r"<xf\b([^>]*?)(?:/>|>(.*?)</xf>)", re.DOTALL)
 _ATTR_RE = re.compile(r'(\w+)="([^"]*)"')
 
 
@@ -415,13 +425,13 @@ class XlsxScan:
         if not styles:
             return {}
         fills, fonts = [], []
-        fills_xml = re.search(r"<fills\b.*?</fills>", styles, re.S)
-        for fm in re.finditer(r"<fill>(.*?)</fill>", fills_xml.group(0) if fills_xml else "", re.S):
+        fills_xml = re.search(r"<fills\b.*?</fills>", styles, re.DOTALL)
+        for fm in re.finditer(r"<fill>(.*?)</fill>", fills_xml.group(0) if fills_xml else "", re.DOTALL):
             body = fm.group(1)
             pt = re.search(r'patternType="(\w+)"', body)
             fills.append(bool(pt and pt.group(1) not in ("none", "gray125")) or "<gradientFill" in body)
-        fonts_xml = re.search(r"<fonts\b.*?</fonts>", styles, re.S)
-        for fm in re.finditer(r"<font\b[^>]*?(?:/>|>(.*?)</font>)", fonts_xml.group(0) if fonts_xml else "", re.S):
+        fonts_xml = re.search(r"<fonts\b.*?</fonts>", styles, re.DOTALL)
+        for fm in re.finditer(r"<font\b[^>]*?(?:/>|>(.*?)</font>)", fonts_xml.group(0) if fonts_xml else "", re.DOTALL):
             body = fm.group(1) or ""
             kinds = []
             if re.search(r"<i(?:\s+val=\"(?:1|true)\")?\s*/>", body):
@@ -436,7 +446,7 @@ class XlsxScan:
                     kinds.append("font_color")
             fonts.append(kinds)
         out: dict[int, str] = {}
-        xfs = re.search(r"<cellXfs\b.*?</cellXfs>", styles, re.S)
+        xfs = re.search(r"<cellXfs\b.*?</cellXfs>", styles, re.DOTALL)
         for i, xm in enumerate(_XF_RE.finditer(xfs.group(0) if xfs else "")):
             a = dict(_ATTR_RE.findall(xm.group(1)))
             kinds = []
@@ -529,7 +539,7 @@ class XlsxScan:
             target = target.lstrip("/") if target.startswith("/") else _join(part, target)
             if typ == "comments":
                 for cm in re.finditer(r'<comment\b[^>]*\bref="([A-Z]+)(\d+)"[^>]*>(.*?)</comment>',
-                                      self._read(target), re.S):
+                                      self._read(target), re.DOTALL):
                     txt = _unescape(re.sub(r"<[^>]+>", "", cm.group(3)))[:200]
                     sheet.comments.append((int(cm.group(2)) - 1, col_index(cm.group(1)), txt))
             elif typ == "drawing":
@@ -591,4 +601,3 @@ def a1_range(r0: int, c0: int, r1: int, c1: int) -> str:
     return a1(r0, c0) if (r0, c0) == (r1, c1) else f"{a1(r0, c0)}:{a1(r1, c1)}"
 
 
-_ = zlib  # zlib errors surface through zipfile as BadZipFile / zlib.error in corrupt members

@@ -548,7 +548,7 @@ def _region_rule(sheet, t, c, col, raw, uniq, out: Collector) -> None:
 
 def _is_code_col(t: Table, c: int) -> bool:
     name = t.names.get(c, "")
-    return bool(re.search(r"コード|code|番号", name, re.I))
+    return bool(re.search(r"コード|code|番号", name, re.IGNORECASE))
 
 
 def needs_human() -> list[dict]:

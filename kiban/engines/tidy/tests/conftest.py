@@ -1,1 +1,1 @@
-from kiban.core.testing import *  # noqa: F401,F403  (world, alice, bob, charlie, dan, org_a, … fixtures)
+from kiban.core.testing import *

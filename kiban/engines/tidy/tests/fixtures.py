@@ -215,7 +215,7 @@ def good_L2_02(tmp):
 
 
 def bad_L2_03(tmp):  # two header rows
-    h, d = table()
+    _h, d = table()
     top = ["地域", "", "", "", "人口等", ""]
     sub = ["コード", "都道府県", "区分", "年", "人口（人）", "世帯数（世帯）"]
     return write_xlsx(tmp / "twohead.xlsx", [top, sub, *d])

@@ -131,7 +131,7 @@ def test_million_row_sheet_bounded_time_and_memory(tmp_path):
     code = ("import resource, sys\nfrom kiban.engines.tidy import check\nr = check(sys.argv[1])\n"
             "print(r.tables[0]['data_rows'], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
     started = time.monotonic()
-    out = subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True, timeout=600,
+    out = subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True, timeout=600, check=False,
                          cwd=Path(__file__).resolve().parents[4])
     elapsed = time.monotonic() - started
     assert out.returncode == 0, out.stderr[-2000:]

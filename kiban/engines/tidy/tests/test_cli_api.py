@@ -86,7 +86,7 @@ def test_bad_recipe_is_a_clear_error(tmp_path, capsys):
 def test_encodings_are_detected(tmp_path):
     from kiban.engines.tidy import check
 
-    from .fixtures import HEADER, DATA, write_csv
+    from .fixtures import DATA, HEADER, write_csv
 
     for enc, label in (("utf-8-sig", "utf-8"), ("cp932", "cp932"), ("euc_jp", "euc_jp"), ("shift_jis", "shift_jis")):
         p = write_csv(tmp_path / f"{label}.csv", [HEADER, *DATA], encoding=enc)
