@@ -55,3 +55,6 @@ def arx_reference_rows():
         return None
     with open(p, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
+
+
+from kiban.core.testing import *  # noqa: E402,F401,F403  (world, alice, bob, charlie … for the page tests)
