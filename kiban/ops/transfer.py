@@ -106,26 +106,46 @@ def restorable(model: type[models.Model]) -> bool:
     )
 
 
-def _row(obj: models.Model) -> dict[str, Any]:
-    """One row as portable JSON-ready values (see the module docstring for foreign keys)."""
-    Org, User = _org_model(), apps.get_model(settings.AUTH_USER_MODEL)
-    row: dict[str, Any] = {"id": obj.pk}
-    for field in obj._meta.concrete_fields:
-        if field.primary_key or _is_secret(field.name):
-            continue
-        if field.is_relation:
-            raw = getattr(obj, field.attname)
-            if raw is None:
-                row[field.name] = None
-            elif field.related_model is Org:
-                row[field.name] = Org.objects.filter(pk=raw).values_list("code", flat=True).first()
-            elif field.related_model is User:
-                row[field.name] = User.objects.filter(pk=raw).values_list("username", flat=True).first()
+class _Portable:
+    """Turns rows into portable dicts, looking each body code and username up once, not once per row."""
+
+    def __init__(self) -> None:
+        self.Org, self.User = _org_model(), apps.get_model(settings.AUTH_USER_MODEL)
+        self.codes: dict[Any, str] = {}
+        self.usernames: dict[Any, str | None] = {}
+
+    def _code(self, pk) -> str | None:
+        if pk not in self.codes:
+            self.codes[pk] = self.Org.objects.filter(pk=pk).values_list("code", flat=True).first()
+        return self.codes[pk]
+
+    def _username(self, pk) -> str | None:
+        if pk not in self.usernames:
+            self.usernames[pk] = self.User.objects.filter(pk=pk).values_list("username", flat=True).first()
+        return self.usernames[pk]
+
+    def row(self, obj: models.Model) -> dict[str, Any]:
+        """One row as JSON-ready values (see the module docstring for foreign keys)."""
+        row: dict[str, Any] = {"id": obj.pk}
+        for field in obj._meta.concrete_fields:
+            if field.primary_key or _is_secret(field.name):
+                continue
+            if field.is_relation:
+                raw = getattr(obj, field.attname)
+                if raw is None:
+                    row[field.name] = None
+                elif field.related_model is self.Org:
+                    row[field.name] = self._code(raw)
+                elif field.related_model is self.User:
+                    row[field.name] = self._username(raw)
+                else:
+                    row[field.name] = raw
             else:
-                row[field.name] = raw
-        else:
-            row[field.name] = field.value_from_object(obj)
-    return row
+                row[field.name] = field.value_from_object(obj)
+        return row
+
+    def rows(self, queryset) -> list[dict[str, Any]]:
+        return [self.row(obj) for obj in queryset.iterator(chunk_size=2000)]
 
 
 def _dumps(data: Any) -> str:
@@ -170,6 +190,7 @@ def export_org(org, *, actor: Any, request: Any = None, path: Path | str | None 
         users = [{f: getattr(m.user, f) for f in USER_FIELDS} for m in memberships]
         member_rows = [{"username": m.user.username, "role": m.role, "created_at": m.created_at} for m in memberships]
         counts: dict[str, int] = {}
+        portable = _Portable()
         tmp = target.with_suffix(".zip.part")
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             _write(zf, "users", users)
@@ -177,10 +198,10 @@ def export_org(org, *, actor: Any, request: Any = None, path: Path | str | None 
             for scoped in scoped_models():
                 if scoped.label in SEPARATE_MODELS:
                     continue
-                rows = [_row(o) for o in scoped.model._default_manager.filter(**{scoped.org_path: org}).order_by("pk")]
+                rows = portable.rows(scoped.model._default_manager.filter(**{scoped.org_path: org}).order_by("pk"))
                 counts[scoped.label] = len(rows)
                 _write(zf, f"data/{scoped.label}", rows)
-            audit_rows = [_row(e) for e in AuditEntry.objects.for_org(org).order_by("seq")]
+            audit_rows = portable.rows(AuditEntry.objects.for_org(org).order_by("seq"))
             _write(zf, "audit/entries", audit_rows)
             manifest = {
                 "format": FORMAT,
