@@ -204,35 +204,7 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
         batches[-1].append(c)
     release = n > 1000
     text_source = "merges" not in sheet.inspected  # CSV/TSV: no typed cells
-    for batch in batches:
-        txs, nms, empties = [], [], []
-        for c in batch:
-            raw = column(c)
-            columns.pop(c, None)
-            if text_source:  # CSV: every cell is a str (or None for a short row): one C-speed conversion
-                txs.append(pl.Series(raw, dtype=pl.Utf8))
-                nms.append(pl.Series([None] * len(raw), dtype=pl.Float64))
-            else:
-                txs.append(pl.Series([v if type(v) is str else None for v in raw], dtype=pl.Utf8))
-                nms.append(pl.Series([float(v) if type(v) in (float, int) else None for v in raw], dtype=pl.Float64))
-            empties.append(raw.count("") + raw.count(None) if n < 20000 else -1)
-            del raw
-        if release:
-            va, vb = batch[0], batch[-1] + 1
-            contiguous = batch == list(range(va, vb))
-            blank = [None] * (vb - va)
-            for r in data_rows:
-                row = rows[r]
-                if contiguous and len(row) >= vb:
-                    row[va:vb] = blank
-                else:
-                    for c in batch:
-                        if c < len(row):
-                            row[c] = None
-        _tick("split to arrow")
-        norm_all = normalize_series(pl.concat(txs), pl.concat(nms), symbols)
-        _tick("normalize")
-        del nms
+    def finish(batch, txs, empties, norm_all) -> None:
         # per-column statistics in a handful of grouped queries per batch (not a few per column: each
         # eager Polars call has a fixed cost)
         m = max(n, 1)
@@ -293,8 +265,50 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
                 st.counts["multi"] = multi_n[i]
             stats[c] = st
         del keyed, tx_all
-        del txs, norm_all
-        _tick("stats")
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    pending = None
+    for batch in batches:
+        txs, nms, empties = [], [], []
+        for c in batch:
+            raw = column(c)
+            columns.pop(c, None)
+            if text_source:  # CSV: every cell is a str (or None for a short row): one C-speed conversion
+                txs.append(pl.Series(raw, dtype=pl.Utf8))
+                nms.append(pl.Series([None] * len(raw), dtype=pl.Float64))
+            else:
+                txs.append(pl.Series([v if type(v) is str else None for v in raw], dtype=pl.Utf8))
+                nms.append(pl.Series([float(v) if type(v) in (float, int) else None for v in raw], dtype=pl.Float64))
+            empties.append(raw.count("") + raw.count(None) if n < 20000 else -1)
+            del raw
+        if release:
+            va, vb = batch[0], batch[-1] + 1
+            contiguous = batch == list(range(va, vb))
+            blank = [None] * (vb - va)
+            for r in data_rows:
+                row = rows[r]
+                if contiguous and len(row) >= vb:
+                    row[va:vb] = blank
+                else:
+                    for c in batch:
+                        if c < len(row):
+                            row[c] = None
+        _tick("split to arrow")
+        # normalise this batch in a thread (Polars releases the GIL) while Python splits the next one;
+        # statistics run one batch behind, so at most two batches are in flight
+        fut = pool.submit(normalize_series, pl.concat(txs), pl.concat(nms), symbols)
+        del nms
+        if pending is not None:
+            pb, ptx, pem, pfut = pending
+            finish(pb, ptx, pem, pfut.result())
+        pending = (batch, txs, empties, fut)
+    if pending is not None:
+        pb, ptx, pem, pfut = pending
+        finish(pb, ptx, pem, pfut.result())
+    pool.shutdown()
+    _tick("normalize + statistics")
     columns.clear()
     frame = _assemble(t, id_values, section_col, values, stats, field_meta, date_cols, recipe)
     _tick("assemble")
