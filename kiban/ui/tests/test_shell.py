@@ -84,3 +84,14 @@ def test_every_registry_kind_has_a_label():
 
     assert set(ORG_KIND_LABELS) == set(source.KINDS)
     assert all(str(org_kind(k)) == source.KIND_LABELS_JA[k] for k in source.KINDS)  # Japanese by default
+
+
+@pytest.mark.django_db
+def test_security_headers(client, alice):
+    client.force_login(alice)
+    response = client.get("/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert response["Permissions-Policy"].startswith("camera=()")
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
