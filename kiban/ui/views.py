@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -29,7 +29,7 @@ def switch_org(request: HttpRequest) -> HttpResponse:
     """操作中の団体の切替. A body the user does not belong to is 404, as if it did not exist."""
     org = Org.objects.filter(code=request.POST.get("org", "")).first()
     if org is None:
-        raise tenancy.Http404
+        raise Http404
     membership = tenancy.set_acting_org(request, org)  # 404 unless a member
     messages.success(request, _("操作中の団体を「%(name)s」に切り替えました。") % {"name": membership.org.name})
     target = request.POST.get("next", "")
