@@ -46,9 +46,11 @@ def test_scheduler_thread_enqueues_due_jobs(monkeypatch):
 
     monkeypatch.setattr(scheduler, "run_due", one_tick)
     thread.run()  # in this thread: the test database is not shared with others
-    assert set(ticks[0]) == {"kiban.ops.tasks.clear_expired_sessions", "kiban.ops.tasks.prune_finished_tasks"}
-    assert ScheduledJob.objects.filter(last_worker="node-a").count() == 2
-    assert DBTaskResult.objects.count() == 2
+    housekeeping = {f"kiban.ops.tasks.{name}" for name in ("clear_expired_sessions", "prune_finished_tasks",
+                                                             "prune_old_exports")}
+    assert housekeeping <= set(ticks[0])
+    assert ScheduledJob.objects.filter(last_worker="node-a").count() == len(ticks[0])
+    assert DBTaskResult.objects.count() == len(ticks[0])
 
 
 @pytest.mark.django_db
@@ -61,3 +63,22 @@ def test_housekeeping_tasks_run():
     clear_expired_sessions.call()
     prune_finished_tasks.call()
     assert not Session.objects.exists()
+
+
+def test_old_exports_are_pruned(tmp_path, settings):
+    import os
+    import time
+
+    from kiban.ops.tasks import prune_old_exports
+
+    settings.DATA_DIR = tmp_path
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    old, new, other = exports / "kiban-131016-old.zip", exports / "kiban-131016-new.zip", exports / "keep.txt"
+    for path in (old, new, other):
+        path.write_bytes(b"x")
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(old, (two_days_ago, two_days_ago))
+    os.utime(other, (two_days_ago, two_days_ago))
+    assert prune_old_exports.call() == 1
+    assert not old.exists() and new.exists() and other.exists()
