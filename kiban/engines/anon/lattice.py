@@ -102,9 +102,9 @@ class Sensitive:
 class Classes:
     """Equivalence classes of one transformation: QI codes per class (decoded lazily), sizes, histograms."""
 
-    __slots__ = ("levels", "counts", "hists", "_codes", "_key", "_parts", "_d")
+    __slots__ = ("levels", "counts", "hists", "_codes", "_key", "_parts", "_d", "_first", "_src", "_maps")
 
-    def __init__(self, levels, codes, counts, hists=None, key=None, parts=None, d=0):
+    def __init__(self, levels, codes, counts, hists=None, key=None, parts=None, d=0, first=None, src=None, maps=None):
         self.levels = tuple(levels)
         self.counts = counts  # (m,) int64
         self.hists = hists if hists is not None else []  # per sensitive attribute, (m, S) int64
@@ -112,16 +112,24 @@ class Classes:
         self._key = key
         self._parts = parts
         self._d = d
+        self._first = first  # source row of each class (sort path): codes are gathered, not divided out
+        self._src = src  # the source's code arrays
+        self._maps = maps  # per QI: map from the source's level to this level, or None
 
     @property
     def codes(self) -> np.ndarray:
         if self._codes is None:
             uniq = self._key
             out = np.zeros((self._d, uniq.shape[0]), dtype=np.int32)
-            for q, stride, card in self._parts:
-                out[q] = (uniq // stride) % card if stride > 1 else uniq % card
+            if self._first is not None:
+                for q, _stride, _card in self._parts:
+                    c = self._src[q][self._first]
+                    out[q] = c if self._maps[q] is None else self._maps[q][c]
+            else:
+                for q, stride, card in self._parts:
+                    out[q] = (uniq // stride) % card if stride > 1 else uniq % card
             self._codes = out
-            self._key = None
+            self._key = self._first = self._src = self._maps = None
         return self._codes
 
     @property
@@ -276,7 +284,11 @@ class Dataset:
         starts = np.flatnonzero(flag)
         counts = np.add.reduceat(w, starts).astype(np.int64) if m else np.zeros(0, dtype=np.int64)
         g = starts.shape[0]
-        result = Classes(levels, None, counts, new_hists, key=sk[starts], parts=parts, d=self.d)
+        first = starts if perm is None else perm[starts]
+        maps = [None if (from_levels is None or from_levels[q] == levels[q]) else self.qis[q].up[(from_levels[q], levels[q])]
+                for q in range(self.d)]
+        result = Classes(levels, None, counts, new_hists, key=sk[starts], parts=parts, d=self.d, first=first,
+                         src=codes, maps=maps)
         if hists:
             if sens_rows:
                 inv = np.empty(m, dtype=np.int64)
