@@ -10,7 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kiban.accounts.models import Role
+from kiban.accounts.models import Membership, Role
 from kiban.core import tenancy
 from kiban.orgs.models import Org
 from kiban.ui.context_processors import acting_membership
@@ -20,7 +20,17 @@ from kiban.ui.context_processors import acting_membership
 def dashboard(request: HttpRequest) -> HttpResponse:
     """ダッシュボード: the bodies I belong to, my role in each, and which one I am acting for."""
     memberships = tenancy.acting_memberships(request.user).select_related("org").order_by("org__code")
-    return render(request, "ui/dashboard.html", {"memberships": list(memberships), "acting": acting_membership(request)})
+    acting = acting_membership(request)
+    context = {"memberships": list(memberships), "acting": acting}
+    if acting is not None and acting.role == Role.ADMIN:
+        # The acting body's 管理者 sees its latest activity (the same entries as its audit log page).
+        from kiban.audit.queries import action_label, org_entries
+
+        recent = list(org_entries(acting.org)[:5])
+        for entry in recent:
+            entry.label = action_label(entry.action)
+        context.update(recent_entries=recent, member_count=Membership.objects.filter(org=acting.org).count())
+    return render(request, "ui/dashboard.html", context)
 
 
 @login_required

@@ -70,3 +70,20 @@ class TestDashboard:
     def test_switch_needs_post(self, client, alice):
         client.force_login(alice)
         assert client.get(reverse("ui:switch_org")).status_code == 405
+
+
+@pytest.mark.django_db
+def test_admin_sees_recent_activity_of_the_acting_body_only(client, alice, charlie, org_a, org_b):
+    from django.db import transaction
+
+    from kiban.audit.log import record
+
+    with transaction.atomic():
+        record(actor=alice, org=org_a, action="user.update", target=("accounts.user", "1", "千代田の記録"))
+        record(actor=charlie, org=org_b, action="user.update", target=("accounts.user", "2", "川崎の記録"))
+    client.force_login(alice)
+    page = client.get("/").content.decode()
+    assert "最近の操作" in page and "千代田の記録" in page and "利用者 2 人" in page
+    assert "川崎の記録" not in page
+    client.force_login(charlie)
+    assert "千代田の記録" not in client.get("/").content.decode()
