@@ -78,7 +78,11 @@ def _risk(args) -> int:
 
     cfg = load_config(args.config)
     require(cfg, "columns", "quasi")
-    df = read_table(Path(args.data), cfg.input_format, cfg.separator, cfg.encoding, cfg.sheet, field="DATA")
+    data = Path(args.data)
+    same = cfg.input_path is not None and data.resolve() == cfg.input_path.resolve()
+    # The input's reading options apply to the input itself; other files (e.g. the released CSV) are sniffed.
+    df = read_table(data, cfg.input_format if same else None, cfg.separator if same else None,
+                    cfg.encoding if same else "utf-8", cfg.sheet if same else None, field="DATA")
     qis = cfg.quasi()
     missing = [q for q in qis if q not in df.columns]
     if missing:

@@ -44,7 +44,7 @@ def read_table(path: Path, fmt: str | None = None, separator: str | None = None,
             text = raw.decode(encoding)
             if text.startswith("\ufeff"):
                 text = text[1:]
-            sep = separator or ("\t" if path.suffix.lower() == ".tsv" else ",")
+            sep = separator or ("\t" if path.suffix.lower() == ".tsv" else _sniff(text))
             df = pl.read_csv(io.StringIO(text), separator=sep, infer_schema=False, quote_char='"')
         elif kind == "parquet":
             df = pl.read_parquet(path)
@@ -59,6 +59,14 @@ def read_table(path: Path, fmt: str | None = None, separator: str | None = None,
         raise fail(field, "unreadable", f"表として読み込めません: {exc}", f"cannot read the table: {exc}") from exc
     df = df.select([pl.col(c).cast(pl.Utf8).fill_null("").str.strip_chars("\r") for c in df.columns])
     return df
+
+
+def _sniff(text: str) -> str:
+    """The delimiter of a CSV whose separator was not given: the most frequent of , ; tab on the header line."""
+    head = text.split("\n", 1)[0]
+    counts = {sep: head.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
 
 
 def _cell(v) -> str:
