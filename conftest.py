@@ -2,7 +2,8 @@
 
 `make test` runs everything on SQLite, then again on a throwaway PostgreSQL cluster with
 KIBAN_DB_TESTS_ONLY=1: on that second run only the tests that touch the database (django_db mark,
-db/transactional_db/live_server fixtures) are run, since the pure-library tests cannot depend on it.
+db/transactional_db/live_server fixtures, Django TestCase/TransactionTestCase classes) are run, since the
+pure-library tests cannot depend on it.
 """
 
 import os
@@ -15,9 +16,16 @@ DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db
 def pytest_collection_modifyitems(config, items):
     if os.environ.get("KIBAN_DB_TESTS_ONLY") != "1":
         return
+    from django.test import TransactionTestCase  # TestCase subclasses it
+
     keep, drop = [], []
     for item in items:
-        uses_db = item.get_closest_marker("django_db") is not None or bool(DB_FIXTURES & set(item.fixturenames))
+        cls = getattr(item, "cls", None)
+        uses_db = (
+            item.get_closest_marker("django_db") is not None
+            or bool(DB_FIXTURES & set(getattr(item, "fixturenames", ())))
+            or (cls is not None and issubclass(cls, TransactionTestCase))
+        )
         (keep if uses_db else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
