@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
 def _run(args) -> int:
     from .engine import run
 
+    args.lang = args.lang or os.environ.get("KIBAN_LANG") or "ja"
     out = run(args.config, algorithm="exhaustive" if args.exhaustive else None)
     rep = out.report
     summary = {
@@ -57,6 +58,17 @@ def _run(args) -> int:
     }
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
+    elif args.lang == "en":
+        print(f"transformation: {', '.join(f'{k}={v}' for k, v in summary['transformation'].items())}")
+        print(f"loss ({summary['metric']}): {summary['loss']}  nodes checked: {summary['nodes_checked']:,} / "
+              f"{summary['lattice_size']:,}  suppressed: {summary['records_suppressed']:,}")
+        print(f"prosecutor risk: max {summary['risk_after']['prosecutor_max']:.4f} average "
+              f"{summary['risk_after']['prosecutor_average']:.4f}  independent check: "
+              f"{'passed' if summary['verification'] else 'FAILED'}")
+        for c in rep["checklist"]:
+            print(f"  [{c['status']}] {c['item']}")
+        for k, v in out.paths.items():
+            print(f"{k}: {v}")
     else:
         print(f"加工: {', '.join(f'{k}={v}' for k, v in summary['transformation'].items())}")
         print(f"情報損失 ({summary['metric']}): {summary['loss']}  確認した組合せ: {summary['nodes_checked']:,} / "
