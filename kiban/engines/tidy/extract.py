@@ -7,6 +7,7 @@ through the vectorised normaliser (normalize.normalize_series); cross tables are
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import sys
@@ -70,17 +71,13 @@ class Extracted:
     date_cols: dict[int, str]  # column → kind (date, year, fiscal_year, month)
     notes: list[str]
     uncertain: list[dict]
-    raw_text: dict[int, pl.Series] = field(default_factory=dict)  # value column → cells as written (text only)
+    kept_cells: dict[tuple[int, int], Any] = field(default_factory=dict)  # (row, col) → value as written
 
     def cell(self, sheet: Sheet, r: int, c: int) -> Any:
-        """A cell as written. Data rows of value columns are released from the Python grid after the
-        vectorised pass (memory), so they are read back from the kept text series."""
-        if c in self.raw_text:
-            import bisect
-
-            i = bisect.bisect_left(self.table.data_rows, r)
-            if i < len(self.table.data_rows) and self.table.data_rows[i] == r:
-                return self.raw_text[c][i]
+        """A cell as written. Value cells are released from the Python grid after the vectorised pass
+        (memory); the ones a report quotes as examples are kept here."""
+        if (r, c) in self.kept_cells:
+            return self.kept_cells[(r, c)]
         row = sheet.rows[r]
         return row[c] if c < len(row) else None
 
@@ -195,7 +192,7 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
     # the transient memory); the cells are released from the Python grid as soon as they are in Arrow
     stats: dict[int, ColumnStats] = {}
     values: dict[int, pl.DataFrame] = {}
-    raw_text: dict[int, pl.Series] = {}
+    kept_cells: dict[tuple[int, int], Any] = {}
     n = len(data_rows)
     batches: list[list[int]] = []
     for c in t.value_cols:
@@ -246,7 +243,7 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
             for k, j, txt in hits.group_by("_k", maintain_order=True).head(50).select("_k", "_j", "_t").iter_rows():
                 multi.setdefault(k, []).append((data_rows[j], txt))
         for i, c in enumerate(batch):
-            raw_text[c] = txs[i]
+            tx_i = txs[i]
             values[c] = norm_all.slice(i * n, n).select("value", "status")  # flags are freed with norm_all
             st = ColumnStats(c, t.names.get(c, ""))
             row = sums.row(i, named=True)
@@ -254,6 +251,10 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
                 if row[f]:
                     st.counts[f] = int(row[f])
                     st.samples[f] = samples.get((i, f), [])
+                    for r in st.samples[f]:  # keep the example cells; the rest of the column is freed
+                        j = bisect.bisect_left(data_rows, r)
+                        v = tx_i[j]
+                        kept_cells[(r, c)] = v if v is not None else norm_all["value"][i * n + j]
             st.empty = empties[i] if empties[i] >= 0 else int(row["empty"] or 0)
             st.zero = int(row["zero"] or 0)
             st.numbers = int(row["numbers"] or 0)
@@ -313,7 +314,7 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
     frame = _assemble(t, id_values, section_col, values, stats, field_meta, date_cols, recipe)
     _tick("assemble")
     return Extracted(t, frame, stats, id_values, id_raw, filled, field_meta, symbols, legend, date_cols,
-                     t.notes, uncertain, raw_text)
+                     t.notes, uncertain, kept_cells)
 
 
 _PROFILE = bool(os.environ.get("KIBAN_TIDY_PROFILE"))
@@ -498,7 +499,8 @@ def _assemble(t: Table, id_values, section_col, values, stats, field_meta, date_
     has_unit = any(unit_vals)
     if has_unit:
         long_cols[UNIT] = pl.Series(UNIT, unit_vals, dtype=pl.Utf8).cast(pl.Categorical).gather(idx["_k"])
-    long_cols[STATUS] = status.gather(gi)
+    long_cols[STATUS] = status.cast(pl.Categorical).gather(gi)
+    del idx, gi, value, status, r_idx, k_idx, i_idx, keep
     long = pl.DataFrame(long_cols)
     order = list(base.columns) + level_names + [VALUE] + ([UNIT] if has_unit else []) + [STATUS]
     long = long.with_columns(_intify(long[VALUE]).alias(VALUE))
