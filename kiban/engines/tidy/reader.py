@@ -41,7 +41,7 @@ class Limits:
     max_uncompressed_bytes: int = 1024 * 1024 * 1024
     max_ratio: float = 200.0  # per zip member, uncompressed/compressed
     max_rows: int = 1_100_000
-    max_cells: int = 30_000_000
+    max_cells: int = 10_000_000  # peak memory is ~250-300 bytes a cell (Python grid + Arrow): ~3 GB at most
     timeout: float = 600.0
 
 
