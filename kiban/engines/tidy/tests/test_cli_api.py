@@ -96,3 +96,46 @@ def test_encodings_are_detected(tmp_path):
     tsv = tmp_path / "t.tsv"
     tsv.write_text("\n".join("\t".join(map(str, r)) for r in [HEADER, *DATA]) + "\n", encoding="utf-8")
     assert check(tsv).format == "tsv"
+
+
+def _minimal_ods(path: Path, rows: list[list]) -> Path:
+    """A minimal OpenDocument spreadsheet written by hand (no ODS writer is installed)."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    def cell(v):
+        if isinstance(v, (int, float)):
+            return f'<table:table-cell office:value-type="float" office:value="{v}"><text:p>{v}</text:p></table:table-cell>'
+        return f'<table:table-cell office:value-type="string"><text:p>{escape(str(v))}</text:p></table:table-cell>'
+
+    body = "".join("<table:table-row>" + "".join(cell(v) for v in r) + "</table:table-row>" for r in rows)
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
+        f'<office:spreadsheet><table:table table:name="表">{body}</table:table></office:spreadsheet>'
+        "</office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", content)
+        zf.writestr("META-INF/manifest.xml", manifest)
+    return path
+
+
+def test_ods_is_read_and_reported_as_such(tmp_path):
+    from kiban.engines.tidy import check
+
+    from .fixtures import DATA, HEADER
+
+    r = check(_minimal_ods(tmp_path / "t.ods", [HEADER, *DATA]))
+    assert r.format == "ods" and r.tables[0]["data_rows"] == len(DATA)
+    assert {f.rule for f in r.findings} == {"L1-01"}  # .ods: readable, but .xlsx / CSV are recommended
+    assert r.limitations  # formatting was not inspected, and the report says so
