@@ -198,7 +198,7 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
     n = len(data_rows)
     batches: list[list[int]] = []
     for c in t.value_cols:
-        if not batches or len(batches[-1]) * max(n, 1) >= 400_000:
+        if not batches or len(batches[-1]) * max(n, 1) >= _BATCH_CELLS:
             batches.append([])
         batches[-1].append(c)
     release = n > 1000
@@ -320,6 +320,7 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
                      t.notes, uncertain, kept_cells)
 
 
+_BATCH_CELLS = 400_000  # cells per vectorised batch: bounds the transient memory
 _STR_FLOAT = {str, float, type(None)}
 
 
@@ -348,7 +349,12 @@ def _tick(label: str) -> None:
     if _PROFILE:
         now = time.perf_counter()
         if _T[0]:
-            print(f"  [tidy] {label}: {now - _T[0]:.2f}s", file=sys.stderr)
+            try:  # resident memory now (Linux), to see where the peak builds up
+                with open("/proc/self/statm") as fh:
+                    mb = f", RSS {int(fh.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 1e6:.0f} MB"
+            except (OSError, ValueError):
+                mb = ""
+            print(f"  [tidy] {label}: {now - _T[0]:.2f}s{mb}", file=sys.stderr)
         _T[0] = now
 
 
