@@ -7,12 +7,13 @@ from __future__ import annotations
 import yaml
 from django import forms
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from kiban.accounts.models import Role
-from kiban.core.tenancy import get_scoped_or_404, org_required
+from kiban.core.jobs import UploadFormMixin, detail_context, download_result, get_job_or_404, upload_page
+from kiban.core.tenancy import org_required
 
 from .actions import do_submit_job
 from .config import load_config, require
@@ -21,7 +22,6 @@ from .io import FORMATS
 from .models import AnonJob
 
 staff_required = org_required(roles=[Role.ADMIN, Role.STAFF])
-MAX_BYTES = 50 * 1024 * 1024
 
 EXAMPLE = """# 列ごとの役割と階層、プライバシーモデル、情報損失の指標
 columns:
@@ -37,21 +37,15 @@ metric: {name: entropy, monotonic: true}
 """
 
 
-class JobForm(forms.Form):
+class JobForm(UploadFormMixin, forms.Form):
     file = forms.FileField(label=_("元データ（CSV・Excel・Parquet）"), help_text=_("50MB まで。1 行目は列名。"))
     config = forms.CharField(label=_("加工の設定（YAML）"), widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "false"}),
                              initial=EXAMPLE,
                              help_text=_("列の役割（identifier・quasi・sensitive・insensitive）、階層（ビルダーまたは rows）、"
                                          "k・ℓ・t と削除上限、指標を書きます。階層ファイルの参照はできません。"))
-
-    def clean_file(self):
-        f = self.cleaned_data["file"]
-        ext = "." + f.name.rsplit(".", 1)[-1].lower() if "." in f.name else ""
-        if ext not in FORMATS:
-            raise forms.ValidationError(_("この形式は扱えません。CSV・Excel・Parquet を選んでください。"), code="format")
-        if f.size > MAX_BYTES:
-            raise forms.ValidationError(_("ファイルが大きすぎます（50MB まで）。"), code="too_large")
-        return f
+    formats = FORMATS
+    unsupported_message = _("この形式は扱えません。CSV・Excel・Parquet を選んでください。")
+    unsupported_code = "format"
 
     def clean_config(self):
         text = self.cleaned_data["config"]
@@ -80,35 +74,26 @@ class JobForm(forms.Form):
 @staff_required
 def upload(request: HttpRequest) -> HttpResponse:
     """元データと設定の登録、この団体の最近のジョブ一覧."""
-    form = JobForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        job = do_submit_job(request.user, request.org, form.cleaned_data["file"], form.cleaned_data["config"],
-                            request=request)
-        return redirect("anon:detail", pk=job.pk)
-    jobs = AnonJob.objects.for_org(request.org).select_related("created_by")[:20]
-    return render(request, "anon/upload.html", {"form": form, "jobs": jobs},
-                  status=400 if request.method == "POST" else 200)
+    return upload_page(request, AnonJob, JobForm(request.POST or None, request.FILES or None), "anon/upload.html",
+                       lambda data: do_submit_job(request.user, request.org, data["file"], data["config"],
+                                                  request=request),
+                       "anon:detail")
 
 
 @never_cache
 @staff_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """結果: 適用した加工、削除件数、リスク、チェックリスト、ダウンロード."""
-    job = get_scoped_or_404(AnonJob.objects.for_org(request.org), request.user, pk=pk)
-    report = job.report or {}
-    return render(request, "anon/detail.html", {
-        "job": job,
-        "report": report,
-        "pending": job.status in (AnonJob.Status.QUEUED, AnonJob.Status.RUNNING),
-        "config_text": yaml.safe_dump(job.config, allow_unicode=True, sort_keys=False),
-    })
+    job = get_job_or_404(request, AnonJob, pk)
+    return render(request, "anon/detail.html", detail_context(
+        job, config_text=yaml.safe_dump(job.config, allow_unicode=True, sort_keys=False)))
 
 
 @never_cache
 @staff_required
 def report(request: HttpRequest, pk: int) -> HttpResponse:
     """The self-contained HTML report (inline SVG, no external resources)."""
-    job = get_scoped_or_404(AnonJob.objects.for_org(request.org), request.user, pk=pk)
+    job = get_job_or_404(request, AnonJob, pk)
     if not job.report_html:
         raise Http404
     resp = HttpResponse(job.report_html, content_type="text/html; charset=utf-8")
@@ -118,7 +103,4 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 def download(request: HttpRequest, pk: int) -> FileResponse:
-    job = get_scoped_or_404(AnonJob.objects.for_org(request.org), request.user, pk=pk)
-    if not job.result:
-        raise Http404
-    return FileResponse(job.result.open("rb"), as_attachment=True, filename=job.result.name.rsplit("/", 1)[-1])
+    return download_result(request, AnonJob, pk)

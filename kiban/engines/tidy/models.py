@@ -2,40 +2,24 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kiban.core.tenancy import OrgScopedModel
+from kiban.core.jobs import EngineJob
 
 
-class TidyJob(OrgScopedModel):
-    """An upload and its result. Belongs to the uploader's acting body (団体); other bodies never see it."""
+class TidyJob(EngineJob):
+    """An upload and its result (kiban.core.jobs), with the machine-readability score of its report."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("待機中")
-        RUNNING = "running", _("処理中")
-        DONE = "done", _("完了")
-        FAILED = "failed", _("失敗")
+    action_prefix = "tidy.job"
 
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                   verbose_name=_("登録者"))
-    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("登録日時"))
-    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("完了日時"))
-    filename = models.CharField(max_length=255, verbose_name=_("ファイル名"))
     upload = models.FileField(upload_to="tidy/uploads/%Y/%m/", verbose_name=_("アップロードしたファイル"))
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED,
-                              verbose_name=_("状態"))
     score = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("機械可読性スコア"))
-    report = models.JSONField(null=True, blank=True, verbose_name=_("報告"))
     result = models.FileField(upload_to="tidy/results/%Y/%m/", blank=True, verbose_name=_("変換結果（ZIP）"))
-    error_code = models.CharField(max_length=40, blank=True, verbose_name=_("エラーコード"))
-    error_message = models.TextField(blank=True, verbose_name=_("エラー内容"))
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
+    class Meta(EngineJob.Meta):
         verbose_name = _("整形ジョブ")
         verbose_name_plural = _("整形ジョブ")
 
-    def __str__(self) -> str:
-        return f"{self.filename} ({self.get_status_display()})"
+    def finish_details(self) -> dict:
+        return {"score": self.score}
