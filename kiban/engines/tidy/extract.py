@@ -220,7 +220,9 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
         samples: dict[tuple[int, str], list[int]] = {}
         for f in FLAG_NAMES:
             if totals[f]:
-                sub = keyed.filter(pl.col(f)).group_by("_k", maintain_order=True).head(5).select("_k", "_j")
+                # only the three columns needed: filtering the whole batch frame copies every column
+                sub = (keyed.select("_k", "_j", f).filter(pl.col(f)).group_by("_k", maintain_order=True).head(5)
+                       .select("_k", "_j"))
                 for k, j in sub.iter_rows():
                     samples.setdefault((k, f), []).append(data_rows[j])
         units: dict[int, list[str]] = {}
