@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kiban.audit.models import AuditEntry
 
@@ -27,7 +28,8 @@ ACTION_LABELS = {
     "membership.add": _("所属の追加"),
     "membership.remove": _("所属の解除"),
     "membership.role_change": _("役割の変更"),
-    "token.create": _("APIトークンの発行"),
+    # Context: the same words head the token form ("Create an API token"); here they name a past event.
+    "token.create": pgettext_lazy("audit action", "APIトークンの発行"),
     "token.revoke": _("APIトークンの失効"),
     "token.use": _("APIトークンの使用"),
     "token.refused": _("APIトークンの拒否"),

@@ -15,8 +15,11 @@ LOCALE = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES"
 
 
 def _po_entries(path: Path) -> dict[str, list[str]]:
-    """msgid -> msgstr(s) of a .po file (a small reader: enough for what makemessages writes)."""
+    """msgid -> msgstr(s) of a .po file (a small reader: enough for what makemessages writes).
+
+    A msgid with a context (msgctxt) is keyed as gettext stores it: "context\x04msgid"."""
     entries: dict[str, list[str]] = {}
+    context = ""
     msgid: list[str] = []
     msgstrs: list[list[str]] = []
     target = None
@@ -24,14 +27,16 @@ def _po_entries(path: Path) -> dict[str, list[str]]:
 
     def flush():
         if msgid and "".join(msgid):
-            entries["".join(msgid)] = ["".join(s) for s in msgstrs] + (["#fuzzy"] if fuzzy else [])
+            entries[(context + "\x04" if context else "") + "".join(msgid)] = ["".join(s) for s in msgstrs] + (["#fuzzy"] if fuzzy else [])
 
     for line in path.read_text(encoding="utf-8").splitlines() + [""]:
         if not line.strip():
             flush()
-            msgid, msgstrs, target, fuzzy = [], [], None, False
+            msgid, msgstrs, target, fuzzy, context = [], [], None, False, ""
         elif line.startswith("#,") and "fuzzy" in line:
             fuzzy = True
+        elif line.startswith("msgctxt "):
+            context = ast.literal_eval(line[8:])
         elif line.startswith("msgid "):
             msgid, target = [ast.literal_eval(line[6:])], "id"
         elif line.startswith("msgid_plural"):
