@@ -21,7 +21,7 @@ from typing import Any
 
 from django.db import DatabaseError, connections, router
 
-from kiban.audit.chain import GENESIS_HASH, canonical_time, fast_payload, sqlite_time_text
+from kiban.audit.chain import GENESIS_HASH, HASHED_FIELDS, canonical_time, fast_payload, sqlite_time_text
 from kiban.audit.models import AuditChainHead, AuditEntry
 
 REASONS_JA = {
@@ -51,25 +51,9 @@ REASONS_EN = {
     "unreadable": "entries from seq {seq} on cannot be read (the database was written to directly)",
 }
 
-# Column order of a streamed row (model field names; their columns are looked up in _meta).
-_FIELD_NAMES = (
-    "id",
-    "seq",
-    "time",
-    "actor_user_id",
-    "actor_token_prefix",
-    "actor_label",
-    "org_id",
-    "action",
-    "target_type",
-    "target_id",
-    "target_repr",
-    "changes",
-    "request_id",
-    "ip",
-    "prev_hash",
-    "hash",
-)
+# Column order of a streamed row (model field names; their columns are looked up in _meta): the row's handle,
+# the hashed fields in the order the hash covers them, then the chain links. _hash_row unpacks this order.
+_FIELD_NAMES = ("id", *HASHED_FIELDS, "prev_hash", "hash")
 
 
 @dataclass
