@@ -169,7 +169,7 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
         kind = _date_kind(clean)
         if kind:
             date_cols[c] = kind
-            uniq = clean.drop_nulls().unique().to_list()
+            uniq = clean.drop_nulls().unique(maintain_order=True).to_list()
             iso = {u: _to_iso(u) for u in uniq}
             clean = clean.replace_strict(list(iso), list(iso.values()), default=None, return_dtype=pl.Utf8)
         id_values[c] = clean
@@ -389,7 +389,7 @@ def _as_text(v: Any) -> str | None:
 def _clean_text(s: pl.Series) -> pl.Series:
     """Row-header text: NFKC (全角英数→半角), layout spaces removed (「東　京」→「東京」), 機種依存文字."""
     if s.str.contains(r"[^\x00-\x7f]").any():
-        uniq = s.drop_nulls().unique().to_list()
+        uniq = s.drop_nulls().unique(maintain_order=True).to_list()
         changed = {u: replace_dependent(u) for u in uniq}
         changed = {k: v for k, v in changed.items() if k != v}
         if changed:
@@ -405,7 +405,7 @@ def _clean_text(s: pl.Series) -> pl.Series:
 
 
 def _date_kind(s: pl.Series) -> str | None:
-    uniq = s.drop_nulls().unique().head(2000).to_list()
+    uniq = s.drop_nulls().unique(maintain_order=True).head(2000).to_list()
     if not uniq:
         return None
     kinds = {}

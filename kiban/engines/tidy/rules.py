@@ -435,7 +435,7 @@ def _id_rules(sheet: Sheet, t: Table, ex: Extracted, out: Collector) -> None:
         col = t.names.get(c, col_letter(c))
         raw = ex.id_raw[c]
         series = pl.Series([v if isinstance(v, str) else None for v in raw], dtype=pl.Utf8)
-        uniq = series.drop_nulls().unique().head(5000).to_list()
+        uniq = series.drop_nulls().unique(maintain_order=True).head(5000).to_list()
         if not uniq:
             continue
         # spaces / newlines for layout
