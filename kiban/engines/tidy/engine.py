@@ -206,25 +206,39 @@ def convert(path: str | Path, out_dir: str | Path | None = None, *, recipe: str 
         metas[key] = (t, ex)
     outputs: list[str] = []
     dp = _datapackage(Path(path), frames, metas, book)
+    writing = None
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        for key, df in frames.items():
-            if "csv" in formats:
-                p = out / f"{key}.csv"
-                with p.open("wb") as fh:
-                    if bom:
-                        fh.write(b"\xef\xbb\xbf")
-                    df.write_csv(fh)
-                outputs.append(p.name)
-            if "parquet" in formats:
-                p = out / f"{key}.parquet"
-                df.write_parquet(p)
-                outputs.append(p.name)
-            deadline.check("write")
-        (out / "datapackage.json").write_text(json.dumps(dp, ensure_ascii=False, indent=2), encoding="utf-8")
+
+        def write_frames() -> None:
+            for key, df in frames.items():
+                if "csv" in formats:
+                    with (out / f"{key}.csv").open("wb") as fh:
+                        if bom:
+                            fh.write(b"\xef\xbb\xbf")
+                        df.write_csv(fh)
+                if "parquet" in formats:
+                    df.write_parquet(out / f"{key}.parquet")
+                deadline.check("write")
+
+        # Polars writes without the GIL: the files are written in a thread while the (mostly Python) rules
+        # build the report; the report only needs the output names, which are known beforehand
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(max_workers=1)
+        writing = pool.submit(write_frames)
+        pool.shutdown(wait=False)
+        for key in frames:
+            outputs += [f"{key}.{ext}" for ext in ("csv", "parquet") if ext in formats]
         outputs.append("datapackage.json")
-    report = _report(path, book, analysed, started, outputs)
+    try:
+        report = _report(path, book, analysed, started, outputs)
+    finally:
+        if writing is not None:
+            writing.result()  # a write error (or the deadline) is raised here, as before the report
+    if out_dir is not None:
+        (out / "datapackage.json").write_text(json.dumps(dp, ensure_ascii=False, indent=2), encoding="utf-8")
     recipe_out = make_recipe(analysed, rec)
     if out_dir is not None:
         import yaml
