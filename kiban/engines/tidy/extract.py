@@ -143,7 +143,7 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
     for c in t.id_cols:
         raw = column(c)
         id_raw[c] = raw
-        if "merges" not in sheet.inspected or all(type(v) is str for v in raw):  # one C-speed conversion
+        if "merges" not in sheet.inspected or set(map(type, raw)) <= _STR_ONLY:  # one C-speed conversion
             text = pl.Series(raw, dtype=pl.Utf8)
             text = text.set(text == "", None) if (text == "").any() else text
         else:
@@ -324,6 +324,7 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
 
 _BATCH_CELLS = 400_000  # cells per vectorised batch: bounds the transient memory
 _STR_FLOAT = {str, float, type(None)}
+_STR_ONLY = {str}
 
 
 def _split_cells(raw: list[Any]) -> tuple[pl.Series, pl.Series]:
