@@ -218,13 +218,14 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
         ).sort("_k"))
         totals = sums.select(pl.col(list(FLAG_NAMES)).sum()).row(0, named=True)
         samples: dict[tuple[int, str], list[int]] = {}
-        for f in FLAG_NAMES:
-            if totals[f]:
-                # only the three columns needed: filtering the whole batch frame copies every column
-                sub = (keyed.select("_k", "_j", f).filter(pl.col(f)).group_by("_k", maintain_order=True).head(5)
-                       .select("_k", "_j"))
-                for k, j in sub.iter_rows():
-                    samples.setdefault((k, f), []).append(data_rows[j])
+        # only the three columns needed (filtering the whole batch frame copies every column); the queries
+        # of all flags run in one parallel collect rather than one eager call each
+        flagged = [f for f in FLAG_NAMES if totals[f]]
+        subs = pl.collect_all([keyed.lazy().select("_k", "_j", f).filter(pl.col(f))
+                               .group_by("_k", maintain_order=True).head(5).select("_k", "_j") for f in flagged])
+        for f, sub in zip(flagged, subs):
+            for k, j in sub.iter_rows():
+                samples.setdefault((k, f), []).append(data_rows[j])
         units: dict[int, list[str]] = {}
         if totals["unit_flag"]:
             for k, us in keyed.filter(pl.col("unit_flag")).group_by("_k").agg(pl.col("unit").unique()).iter_rows():
