@@ -8,18 +8,17 @@ through the vectorised normaliser (normalize.normalize_series); cross tables are
 from __future__ import annotations
 
 import bisect
-import operator
 import os
 import re
 import sys
 import time
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import Any
 
 import polars as pl
 
 from .chars import replace_dependent
+from .grid import _as_text
 from .layout import Table, is_empty, parse_date
 from .normalize import build_symbols, legend_from_notes, nfkc, normalize_series, squash_spaces
 from .reader import Sheet
@@ -76,12 +75,10 @@ class Extracted:
     kept_cells: dict[tuple[int, int], Any] = field(default_factory=dict)  # (row, col) → value as written
 
     def cell(self, sheet: Sheet, r: int, c: int) -> Any:
-        """A cell as written. Value cells are released from the Python grid after the vectorised pass
-        (memory); the ones a report quotes as examples are kept here."""
+        """A cell as written (merged cells filled: the ones a report quotes as examples are kept here)."""
         if (r, c) in self.kept_cells:
             return self.kept_cells[(r, c)]
-        row = sheet.rows[r]
-        return row[c] if c < len(row) else None
+        return sheet.grid.cell(r, c)
 
 
 def _split_unit(name: str) -> tuple[str, str | None]:
@@ -101,38 +98,35 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
     symbols = build_symbols(legend, recipe.get("symbols"))
     uncertain = [g.as_dict() for g in t.guesses if g.confidence < 0.8]
     # unmerge: merged cells in the data area get the top-left value (結合セルの解除)
-    merged_fill: dict[tuple[int, int], Any] = {}
+    grid = sheet.grid
+    merged_fill: dict[int, list[tuple[int, Any]]] = {}  # column → [(position in data_rows, value)]
     if sheet.merges and data_rows:
         lo, hi = data_rows[0], data_rows[-1]
+        pos = {r: i for i, r in enumerate(data_rows)}
         for (mr0, mc0, mr1, mc1) in sheet.merges:
             if mr1 < lo or mr0 > hi:
                 continue
-            v = rows[mr0][mc0] if mc0 < len(rows[mr0]) else None
+            v = grid.cell(mr0, mc0)
             # a vertical merge repeats the value down; a horizontal one (a label over A:B) belongs to its
             # first column only
             for r in range(mr0 + 1, mr1 + 1):
-                merged_fill[(r, mc0)] = v
-    ncols = t.c1 + 1
+                if r in pos:
+                    merged_fill.setdefault(mc0, []).append((pos[r], v))
+    _tick("merges")
 
-    # transpose the data rows once (C speed); short CSV rows are padded
-    body = [rows[r] for r in data_rows]
-    width = t.c1 + 1
-    if any(len(row) < width for row in body):
-        body = [row if len(row) >= width else list(row) + [None] * (width - len(row)) for row in body]
-    columns = {c: col for c, col in enumerate(zip(*body)) if c in set(t.id_cols) | set(t.value_cols)}
-    del body
-    _tick("transpose")
+    def column(c: int) -> tuple[pl.Series, pl.Series]:
+        """(text cells, number cells) of a value column over the data rows, merged cells filled."""
+        tx, nm = grid.column(c, data_rows)
+        fills = [(i, v) for i, v in merged_fill.get(c, ()) if tx[i] is None and nm[i] is None]
+        if fills:
+            tx, nm = tx.clone(), nm.clone()
+            for i, v in fills:
+                if isinstance(v, float):
+                    nm[i] = v
+                elif not is_empty(v):
+                    tx[i] = str(v)
+        return tx, nm
 
-    def column(c: int) -> list[Any]:
-        out = columns.get(c)
-        out = list(out) if out is not None else [None] * len(data_rows)
-        if merged_fill:
-            for i, r in enumerate(data_rows):
-                if (r, c) in merged_fill and is_empty(out[i]):
-                    out[i] = merged_fill[(r, c)]
-        return out
-
-    del ncols
     id_values: dict[int, pl.Series] = {}
     id_raw: dict[int, list[Any]] = {}
     filled: dict[int, int] = {}
@@ -141,13 +135,15 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
     stub_end = min(t.value_cols) if t.value_cols else t.c1 + 1
     fill_cfg = recipe.get("fill_down")
     for c in t.id_cols:
-        raw = column(c)
+        raw = grid.values(c, data_rows)
+        text = grid.texts(c, data_rows)
+        fills = [(i, v) for i, v in merged_fill.get(c, ()) if is_empty(raw[i])]
+        if fills:
+            text = text.clone()
+            for i, v in fills:
+                raw[i] = v
+                text[i] = _as_text(v)
         id_raw[c] = raw
-        if "merges" not in sheet.inspected or set(map(type, raw)) <= _STR_ONLY:  # one C-speed conversion
-            text = pl.Series(raw, dtype=pl.Utf8)
-            text = text.set(text == "", None) if (text == "").any() else text
-        else:
-            text = pl.Series([_as_text(v) for v in raw], dtype=pl.Utf8)
         clean = _clean_text(text)
         blanks = int(clean.is_null().sum())
         do_fill = False
@@ -191,7 +187,7 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
         section_col = pl.Series(labels, dtype=pl.Utf8)
         t.guesses.append(_guess("section_rows", len(srows), "値のない見出し行を区分列にしました"))
     # value columns: vectorised passes over batches of concatenated columns (~400k cells each, to bound
-    # the transient memory); the cells are released from the Python grid as soon as they are in Arrow
+    # the transient memory)
     stats: dict[int, ColumnStats] = {}
     values: dict[int, pl.DataFrame] = {}
     kept_cells: dict[tuple[int, int], Any] = {}
@@ -201,9 +197,7 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
         if not batches or len(batches[-1]) * max(n, 1) >= _BATCH_CELLS:
             batches.append([])
         batches[-1].append(c)
-    release = n > 1000
-    text_source = "merges" not in sheet.inspected  # CSV/TSV: no typed cells
-    def finish(batch, txs, empties, norm_all) -> None:
+    def finish(batch, txs, norm_all) -> None:
         # per-column statistics in a handful of grouped queries per batch (not a few per column: each
         # eager Polars call has a fixed cost)
         m = max(n, 1)
@@ -234,9 +228,9 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
         sym_counts: dict[int, dict[str, int]] = {}
         if totals["symbol"]:
             sym = keyed.filter(pl.col("symbol")).with_columns(_t=pl.col("_t").str.normalize("NFKC").str.strip_chars())
-            for k, st_, cnt in sym.group_by("_k", "status").len().iter_rows():
+            for k, st_, cnt in sym.group_by("_k", "status", maintain_order=True).len().iter_rows():
                 statuses.setdefault(k, {})[st_] = cnt
-            for k, sy, cnt in sym.group_by("_k", "_t").len().iter_rows():
+            for k, sy, cnt in sym.group_by("_k", "_t", maintain_order=True).len().iter_rows():
                 sym_counts.setdefault(k, {})[sy] = cnt
         multi: dict[int, list[tuple[int, str]]] = {}
         multi_n: dict[int, int] = {}
@@ -260,7 +254,7 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
                         j = bisect.bisect_left(data_rows, r)
                         v = tx_i[j]
                         kept_cells[(r, c)] = v if v is not None else norm_all["value"][i * n + j]
-            st.empty = empties[i] if empties[i] >= 0 else int(row["empty"] or 0)
+            st.empty = int(row["empty"] or 0)
             st.zero = int(row["zero"] or 0)
             st.numbers = int(row["numbers"] or 0)
             st.units = units.get(i, [])
@@ -277,46 +271,25 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
     pool = ThreadPoolExecutor(max_workers=1)
     pending = None
     for batch in batches:
-        txs, nms, empties = [], [], []
+        txs, nms = [], []
         for c in batch:
-            raw = column(c)
-            columns.pop(c, None)
-            if text_source:  # CSV: every cell is a str (or None for a short row): one C-speed conversion
-                txs.append(pl.Series(raw, dtype=pl.Utf8))
-                nms.append(pl.Series([None] * len(raw), dtype=pl.Float64))
-            else:
-                tx, nm = _split_cells(raw)
-                txs.append(tx)
-                nms.append(nm)
-            empties.append(raw.count("") + raw.count(None) if n < 20000 else -1)
-            del raw
-        if release:
-            va, vb = batch[0], batch[-1] + 1
-            contiguous = batch == list(range(va, vb))
-            blank = [None] * (vb - va)
-            for r in data_rows:
-                row = rows[r]
-                if contiguous and len(row) >= vb:
-                    row[va:vb] = blank
-                else:
-                    for c in batch:
-                        if c < len(row):
-                            row[c] = None
-        _tick("split to arrow")
+            tx, nm = column(c)
+            txs.append(tx)
+            nms.append(nm)
+        _tick("columns")
         # normalise this batch in a thread (Polars releases the GIL) while Python splits the next one;
         # statistics run one batch behind, so at most two batches are in flight
         fut = pool.submit(normalize_series, pl.concat(txs), pl.concat(nms), symbols)
         del nms
         if pending is not None:
-            pb, ptx, pem, pfut = pending
-            finish(pb, ptx, pem, pfut.result())
-        pending = (batch, txs, empties, fut)
+            pb, ptx, pfut = pending
+            finish(pb, ptx, pfut.result())
+        pending = (batch, txs, fut)
     if pending is not None:
-        pb, ptx, pem, pfut = pending
-        finish(pb, ptx, pem, pfut.result())
+        pb, ptx, pfut = pending
+        finish(pb, ptx, pfut.result())
     pool.shutdown()
     _tick("normalize + statistics")
-    columns.clear()
     frame = _assemble(t, id_values, section_col, values, stats, field_meta, date_cols, recipe)
     _tick("assemble")
     return Extracted(t, frame, stats, id_values, id_raw, filled, field_meta, symbols, legend, date_cols,
@@ -324,26 +297,6 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
 
 
 _BATCH_CELLS = 400_000  # cells per vectorised batch: bounds the transient memory
-_STR_FLOAT = {str, float, type(None)}
-_STR_ONLY = {str}
-
-
-def _split_cells(raw: list[Any]) -> tuple[pl.Series, pl.Series]:
-    """One column of typed cells → (text cells, numeric cells), each null where the cell is of the other
-    kind. A per-cell Python comprehension costs ~1 s for 2 million cells; here the only per-cell work runs
-    in C (`map(type, …)`) and in Polars: the column is converted once to strings (Polars formats a float
-    so that casting it back gives the same float, -0.0 included) and split by a str/not-str mask."""
-    tys = list(map(type, raw))
-    if not set(tys) <= _STR_FLOAT:  # ints, bools, dates …: the exact rules of the general path
-        return (pl.Series([v if type(v) is str else None for v in raw], dtype=pl.Utf8),
-                pl.Series([float(v) if type(v) in (float, int) else None for v in raw], dtype=pl.Float64))
-    is_str = pl.Series(list(map(operator.is_, tys, repeat(str))), dtype=pl.Boolean)
-    del tys
-    both = pl.DataFrame({"s": pl.Series(raw, dtype=pl.Utf8, strict=False), "m": is_str})
-    out = both.select(t=pl.when("m").then("s"), n=pl.when(~pl.col("m")).then(pl.col("s").cast(pl.Float64)))
-    return out.get_column("t"), out.get_column("n")
-
-
 _PROFILE = bool(os.environ.get("KIBAN_TIDY_PROFILE"))
 _T = [0.0]
 
@@ -376,16 +329,6 @@ def _guess(what, value, why):
     from .layout import Guess
 
     return Guess(what, value, 0.6, why, what)
-
-
-def _as_text(v: Any) -> str | None:
-    if v is None or v == "":
-        return None
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    return str(v)
 
 
 def _clean_text(s: pl.Series) -> pl.Series:

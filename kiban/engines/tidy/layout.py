@@ -12,6 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .normalize import (
     DEFAULT_SYMBOLS,
     NEGATIVE_MARKS,
@@ -136,22 +138,13 @@ def find_blocks(sheet: Sheet) -> list[tuple[int, int, int, int]]:
     table are common); a title line is its own block and is attached later to the table below it.
     """
     rows = sheet.rows
-    blocks: list[list[int]] = []
-    cur: list[int] | None = None
-    for r, row in enumerate(rows):
-        filled = False
-        for v in row:
-            if v is not None and v != "" and (not isinstance(v, str) or v.strip()):
-                filled = True
-                break
-        if filled:
-            if cur is None:
-                cur = [r, r]
-                blocks.append(cur)
-            else:
-                cur[1] = r
-        else:
-            cur = None
+    filled = np.flatnonzero(sheet.grid.filled_rows())
+    blocks: list[tuple[int, int]] = []
+    if len(filled):
+        breaks = np.flatnonzero(np.diff(filled) > 1)  # an empty row between two filled ones
+        starts = np.concatenate(([filled[0]], filled[breaks + 1]))
+        ends = np.concatenate((filled[breaks], [filled[-1]]))
+        blocks = list(zip(starts.tolist(), ends.tolist()))
     out = []
     for r0, r1 in blocks:
         cols = set()
@@ -229,7 +222,7 @@ def _is_note_block(rows, r0, r1) -> bool:
 
 def _texts(rows, t: Table) -> None:
     def line(r):
-        return " ".join(str(v).strip() for v in rows[r] if not is_empty(v))
+        return " ".join(str(_fmt(v)).strip() for v in rows[r] if not is_empty(v))
 
     t.title = " ".join(line(r) for r in t.title_rows)[:500]
     t.notes = [line(r) for r in t.note_rows if line(r)]
@@ -339,31 +332,16 @@ def _split_block(sheet: Sheet, t: Table, recipe: dict) -> None:
     data_rows = []
     vc_set = set(value_cols)
     id_range = [c for c in range(c0, c1 + 1) if c not in vc_set]
-    contiguous = bool(value_cols) and value_cols == list(range(value_cols[0], value_cols[-1] + 1))
-    va, vb = (value_cols[0], value_cols[-1] + 1) if value_cols else (0, 0)
+    # every row of the block, vectorised: does it hold a value, how many row labels
+    grid = sheet.grid
+    span = np.arange(first_data, bottom + 1)
+    has_value = grid.filled_count(value_cols)[first_data:bottom + 1] > 0
+    labels = grid.filled_count(id_range)[first_data:bottom + 1]
+    section = ~has_value & (labels == 1) if value_cols else np.zeros(len(span), dtype=bool)
+    data = (has_value | (labels > 0)) & ~section
+    t.section_rows.extend(span[section].tolist())
+    data_rows = span[data].tolist()
     last_value_row = -1
-    nvc = vb - va
-    for r in range(first_data, bottom + 1):
-        row = rows[r]
-        if contiguous and len(row) >= vb:
-            # C-speed emptiness test of the value block (calamine and csv give "" for an empty cell)
-            seg = row[va:vb]
-            empties = seg.count("") + seg.count(None)
-            has_value = empties < nvc and (empties <= nvc - 3 or any(not is_empty(v) for v in seg))
-        else:
-            has_value = any(not is_empty(row[c]) for c in value_cols if c < len(row))
-        labels = 0
-        for c in id_range:
-            if c < len(row):
-                v = row[c]
-                if v is not None and v != "" and (not isinstance(v, str) or v.strip()):
-                    labels += 1
-        if not has_value and labels == 0:
-            continue
-        if not has_value and labels == 1 and value_cols:
-            t.section_rows.append(r)
-            continue
-        data_rows.append(r)
     for r in reversed(data_rows):  # the last row that holds a number (rows below it are notes)
         row = rows[r]
         if any(is_numlike(row[c]) for c in value_cols if c < len(row)):

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import TidyError
+from .grid import Grid, LazyRows, number_text
 
 EXCEL_ZIP = {".xlsx", ".xlsm", ".xltx", ".xltm"}
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsm", ".xltx": "xlsx",
@@ -63,10 +64,10 @@ class Deadline:
 
 @dataclass
 class Sheet:
-    """One sheet's cells (values as Python objects, from A1) and the layout facts the checker needs."""
+    """One sheet's cells (a Grid of columns, from A1) and the layout facts the checker needs."""
 
     name: str
-    rows: list[list[Any]]
+    grid: Grid = field(default_factory=Grid.empty)
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # r0, c0, r1, c1 (0-based, incl.)
     hidden: bool = False
     hidden_rows: list[int] = field(default_factory=list)
@@ -79,12 +80,18 @@ class Sheet:
     inspected: set[str] = field(default_factory=set)  # what could be inspected: values, merges, hidden, ...
 
     @property
+    def rows(self) -> LazyRows:
+        """Row r as a list of Python values (float / str / ""), built on demand: for the few rows the layout
+        analysis reads one by one. Whole-sheet questions go to `grid`."""
+        return self.grid.rows
+
+    @property
     def n_rows(self) -> int:
-        return len(self.rows)
+        return self.grid.height
 
     @property
     def n_cols(self) -> int:
-        return max((len(r) for r in self.rows), default=0)
+        return self.grid.width
 
 
 @dataclass
@@ -294,7 +301,8 @@ def _read_text(path: Path, size: int, limits: Limits, deadline: Deadline, tsv: b
                 if len(issues) > 200:
                     break
     fmt = "tsv" if delim == "\t" else "csv"
-    sheet = Sheet(path.stem, rows)
+    sheet = Sheet(path.stem, Grid.from_rows(rows))
+    del rows
     sheet.inspected = {"values"}
     return Book(str(path), fmt, size, [sheet], encoding=encoding, bom=bom, delimiter=delim, csv_issues=issues)
 
@@ -305,18 +313,153 @@ def _read_text(path: Path, size: int, limits: Limits, deadline: Deadline, tsv: b
 
 def _read_excel(path: Path, fmt: str, size: int, limits: Limits, deadline: Deadline,
                 sheet_names: list[str] | None) -> Book:
-    import python_calamine as pc
-
     try:
         xml = XlsxScan(path) if fmt in ("xlsx", "xlsm") else None
     except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as exc:
         raise _err("corrupt", f"ファイルが壊れているか途中で切れています（{type(exc).__name__}）。",
                    f"The file is corrupt or truncated ({type(exc).__name__}: {str(exc)[:200]}).") from exc
+    if xml is not None:
+        xml.check_dimensions(limits)
+        try:
+            return _read_xlsx_columns(path, fmt, size, limits, deadline, sheet_names, xml)
+        except _TypedReadNeeded:
+            pass  # the exact, slower path below decides (and names the error of a broken file)
+    return _read_typed(path, fmt, size, limits, deadline, sheet_names, xml)
+
+
+class _TypedReadNeeded(Exception):
+    """The column reader cannot tell every number cell from text here: read cell by cell instead."""
+
+
+# fastexcel writes every cell as text: a number as Rust prints an f64 (no exponent, no「.0」), a date or
+# time as「2020-01-02 00:00:00」, a boolean as「true」. A text cell that reads exactly like that is found in
+# the XML (XlsxScan.inspect) so that it stays text.
+NUMBER_TEXT_RE = r"^-?[0-9]+(?:\.[0-9]+)?$"
+DATETIME_TEXT_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?$"
+_LOOKS_TYPED_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?|[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+                             r"|true|false")
+
+
+def _read_xlsx_columns(path: Path, fmt: str, size: int, limits: Limits, deadline: Deadline,
+                       sheet_names: list[str] | None, xml: XlsxScan) -> Book:
+    """XLSX values straight into Arrow columns (fastexcel: calamine in Rust, no Python object per cell),
+    while a thread scans the XML for what calamine does not report. Both release the GIL."""
+    import fastexcel
+    from concurrent.futures import ThreadPoolExecutor
+
+    wanted = [n for n, part in xml.sheet_paths.items()
+              if (not sheet_names or n in sheet_names) and "/chartsheets/" not in "/" + part]
+    scans = {n: Sheet(n) for n in wanted}
+
+    def scan_all() -> None:
+        typed_text = xml.typed_looking_strings(deadline)
+        for n in wanted:
+            xml.inspect(scans[n], deadline, typed_text)
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    scanning = pool.submit(scan_all)
+    pool.shutdown(wait=False)
+    loaded: dict[str, tuple[Any, int, str]] = {}
+    try:
+        try:
+            reader = fastexcel.read_excel(str(path))
+            names = [n for n in reader.sheet_names if n in scans]
+            if set(scans) - set(names):
+                raise _TypedReadNeeded
+        except Exception as exc:  # fastexcel raises its own types for broken files
+            raise _TypedReadNeeded from exc
+        for name in names:
+            try:
+                sh = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0)
+                cols = sh.available_columns()
+                offset = cols[0].absolute_index if cols else 0
+                if sh.total_height > limits.max_rows or sh.total_height * max(offset + sh.width, 1) > limits.max_cells:
+                    raise _err("too_many_rows",
+                               f"シート「{name}」の行数・セル数が上限を超えます（{sh.total_height:,} 行 × {offset + sh.width} 列）。",
+                               f"Sheet '{name}' exceeds the row/cell limit ({sh.total_height:,} x {offset + sh.width}).", 413)
+                loaded[name] = (sh.to_polars() if cols else None, offset, str(sh.visible))
+            except TidyError:
+                raise
+            except Exception as exc:
+                raise _TypedReadNeeded from exc
+            deadline.check(f"sheet {name}")
+    finally:
+        try:
+            scanning.result()
+        except TidyError:
+            raise
+        except Exception as exc:  # a damaged sheet part: let the exact path name the problem
+            raise _TypedReadNeeded from exc
+    if any(xml.unresolved.get(n) for n in loaded):
+        raise _TypedReadNeeded
+    sheets = []
+    for name in names:
+        df, offset, visible = loaded[name]
+        sheet = scans[name]
+        sheet.grid = _grid_from_text(df, offset, xml.text_cells.get(name, []), xml.exact_numbers.get(name, []))
+        sheet.merges = xml.merges.get(name, [])
+        sheet.hidden = visible != "visible"
+        sheet.inspected |= {"values", "merges", "hidden_sheets"}
+        sheets.append(sheet)
+    return Book(str(path), fmt, size, sheets, extras=xml.extras())
+
+
+def _grid_from_text(df: Any, offset: int, text_cells: list[tuple[int, int]],
+                    exact: list[tuple[int, int, float]] = ()) -> Grid:
+    """fastexcel's all-text frame → Grid: number cells get their value, dates become ISO 8601, the text
+    cells that merely read like a number (found in the XML) stay text, and the numbers fastexcel rounded
+    get their exact value back (found in the XML too)."""
+    import polars as pl
+
+    if df is None or not df.width:
+        return Grid.empty()
+    by_col: dict[int, list[int]] = {}
+    for r, c in text_cells:
+        by_col.setdefault(c, []).append(r)
+    exprs = []
+    for j, name in enumerate(df.columns):
+        c = offset + j
+        s = pl.col(name)
+        typed = ~pl.int_range(0, pl.len()).is_in(by_col[c]) if c in by_col else pl.lit(True)
+        is_num = s.str.contains(NUMBER_TEXT_RE) & typed
+        is_dt = s.str.contains(DATETIME_TEXT_RE) & typed
+        iso = (s.str.replace(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}) 00:00:00$", "$1")
+               .str.replace(r"^1899-12-3[01] ", "")
+               .str.replace(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}) ", "${1}T"))
+        num = s.cast(pl.Float64, strict=False)
+        exprs.append(pl.when(is_num).then(num).alias(f"n{c}"))
+        exprs.append(pl.when(is_num).then(number_text(num)).when(is_dt).then(iso).when(s != "").then(s)
+                     .alias(f"t{c}"))
+    out = df.select(exprs)
+    height = out.height
+    text = [pl.Series([None] * height, dtype=pl.Utf8)] * offset
+    num: list[Any] = [None] * offset
+    fixes: dict[int, list[tuple[int, float]]] = {}
+    for r, c, v in exact:
+        fixes.setdefault(c, []).append((r, v))
+    for j in range(df.width):
+        c = offset + j
+        n, t = out.get_column(f"n{c}"), out.get_column(f"t{c}")
+        fix = [(r, v) for r, v in fixes.get(c, ()) if r < height and n[r] is not None]
+        if fix:
+            rows = pl.Series([r for r, _ in fix], dtype=pl.UInt32)
+            vals = pl.Series([v for _, v in fix], dtype=pl.Float64)
+            n = n.scatter(rows, vals)
+            t = t.scatter(rows, pl.select(number_text(pl.lit(vals))).to_series())
+        text.append(t)
+        num.append(n if n.null_count() < height else None)
+    return Grid(text, num, height)
+
+
+def _read_typed(path: Path, fmt: str, size: int, limits: Limits, deadline: Deadline,
+                sheet_names: list[str] | None, xml: XlsxScan | None) -> Book:
+    """Cell by cell through python-calamine (XLS, ODS, XLSB, and XLSX the column reader cannot type)."""
+    import python_calamine as pc
+
     scans: dict[str, Sheet] = {}
     pool = None
     futures = {}
     if xml is not None:
-        xml.check_dimensions(limits)
         # zlib inflation releases the GIL: scan the XML in a thread while calamine parses the values
         from concurrent.futures import ThreadPoolExecutor
 
@@ -324,7 +467,7 @@ def _read_excel(path: Path, fmt: str, size: int, limits: Limits, deadline: Deadl
         for name in xml.sheet_paths:
             if sheet_names and name not in sheet_names:
                 continue
-            scans[name] = Sheet(name, [])
+            scans[name] = Sheet(name)
             futures[name] = pool.submit(xml.inspect, scans[name], deadline)
     try:
         wb = pc.CalamineWorkbook.from_path(str(path))
@@ -348,7 +491,7 @@ def _read_excel(path: Path, fmt: str, size: int, limits: Limits, deadline: Deadl
                 raise _err("too_many_rows",
                            f"シート「{name}」の行数・セル数が上限を超えます（{sh.total_height:,} 行 × {sh.total_width} 列）。",
                            f"Sheet '{name}' exceeds the row/cell limit ({sh.total_height:,} x {sh.total_width}).", 413)
-            rows = sh.to_python(skip_empty_area=False)
+            grid = Grid.from_rows(sh.to_python(skip_empty_area=False))
             merges = [(a[0], a[1], b[0], b[1]) for a, b in (sh.merged_cell_ranges or [])]
         except TidyError:
             raise
@@ -356,7 +499,8 @@ def _read_excel(path: Path, fmt: str, size: int, limits: Limits, deadline: Deadl
             raise _err("corrupt", f"シート「{name}」を読めません（{type(exc).__name__}: {str(exc)[:200]}）。",
                        f"Cannot read sheet '{name}' ({type(exc).__name__}: {str(exc)[:200]}).") from exc
         deadline.check(f"sheet {name}")
-        sheet = Sheet(name, rows, merges=merges, hidden=bool(m and "Visible" not in str(m.visible)))
+        # str(m.visible) is "SheetVisibleEnum.Hidden": compare the member's name, not a substring
+        sheet = Sheet(name, grid, merges=merges, hidden=bool(m and str(m.visible).rsplit(".", 1)[-1] != "Visible"))
         sheet.inspected = {"values", "merges", "hidden_sheets"}
         if name in futures:
             try:
@@ -394,6 +538,12 @@ class XlsxScan:
         self.names = set(self.zf.namelist())
         self.sheet_paths = self._sheet_paths()
         self.meaning_styles = self._meaning_styles()
+        # filled by inspect(): merged ranges, and (for the column reader) the text cells that read like a
+        # number, date or boolean, and whether any such cell could not be located
+        self.merges: dict[str, list[tuple[int, int, int, int]]] = {}
+        self.text_cells: dict[str, list[tuple[int, int]]] = {}
+        self.exact_numbers: dict[str, list[tuple[int, int, float]]] = {}  # numbers fastexcel writes rounded
+        self.unresolved: dict[str, bool] = {}
 
     def _read(self, name: str, limit: int = 20 * 1024 * 1024) -> str:
         if name not in self.names:
@@ -460,6 +610,39 @@ class XlsxScan:
                 out[i] = "+".join(kinds)
         return out
 
+    def typed_looking_strings(self, deadline: Deadline) -> set[bytes]:
+        """Indices (as written in the sheet XML) of the shared strings that read exactly like a number, a
+        date or a boolean once fastexcel has written every cell as text (「12345」 typed as text)."""
+        name = "xl/sharedStrings.xml"
+        if name not in self.names:
+            return set()
+        cand_re = re.compile(rb"<t(?:\s[^>]*)?>(?:" + _LOOKS_TYPED_RE.pattern.encode() + rb")</t>")
+        out: set[bytes] = set()
+        base = 0  # <si> entries before this piece
+        tail = b""
+        with self.zf.open(name) as fh:
+            while True:
+                chunk = fh.read(8 << 20)
+                buf = tail + chunk
+                cut = buf.rfind(b"</si>") + 5 if chunk else len(buf)
+                if cut < 5:
+                    tail = buf
+                    if not chunk:
+                        break
+                    continue
+                work, tail = buf[:cut], buf[cut:]
+                for m in cand_re.finditer(work):
+                    start = max(work.rfind(b"<si>", 0, m.start()), work.rfind(b"<si ", 0, m.start()))
+                    index = base + work.count(b"<si>", 0, m.start()) + work.count(b"<si ", 0, m.start()) - 1
+                    end = work.find(b"</si>", m.start())
+                    if _LOOKS_TYPED_RE.fullmatch(_si_text(work[start:end])):
+                        out.add(str(index).encode())
+                base += work.count(b"<si>") + work.count(b"<si ")
+                deadline.check("shared strings")
+                if not chunk:
+                    break
+        return out
+
     def check_dimensions(self, limits: Limits) -> None:
         for name, part in self.sheet_paths.items():
             if part not in self.names:
@@ -474,11 +657,34 @@ class XlsxScan:
                                f"シート「{name}」の行数・セル数が上限を超えます（{rows:,} 行 × {cols} 列）。",
                                f"Sheet '{name}' exceeds the row/cell limit ({rows:,} x {cols}).", 413)
 
-    def inspect(self, sheet: Sheet, deadline: Deadline) -> None:
-        """Scan one sheet's XML (bytes, chunk by chunk): regexes run only when a cheap `in` test hits."""
+    def inspect(self, sheet: Sheet, deadline: Deadline, typed_text: set[bytes] | None = None) -> None:
+        """Scan one sheet's XML (bytes, chunk by chunk): regexes run only when a cheap `in` test hits.
+
+        With `typed_text` (the column reader), also locate the text cells that read like a number, date
+        or boolean: shared strings of those indices, inline strings and formula text results."""
         part = self.sheet_paths.get(sheet.name)
         if not part or part not in self.names:
             return
+        merges = self.merges.setdefault(sheet.name, [])
+        text_cells = self.text_cells.setdefault(sheet.name, [])
+        exact = self.exact_numbers.setdefault(sheet.name, [])
+        merge_re = re.compile(rb'<mergeCell\b[^>]*?\bref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+        shared_re = None
+        if typed_text:
+            if len(typed_text) <= 300:
+                alts = b"|".join(sorted(typed_text, key=lambda x: (-len(x), x)))
+                shared_re = re.compile(rb"<c\b([^>]*)>\s*<v>(" + alts + rb")</v>")
+            else:
+                shared_re = re.compile(rb'<c\b([^>]*\bt="s"[^>]*)>\s*<v>(\d+)</v>')
+        inline_re = re.compile(rb'<c\b([^>]*\bt="(?:inlineStr|str)"[^>/]*)>(.*?)</c>', re.DOTALL)
+        ref_re = re.compile(rb'\br="([A-Z]+)(\d+)"')
+
+        def locate(attrs: bytes) -> None:
+            ref = ref_re.search(attrs)
+            if ref is None:  # a cell without its reference: only calamine's own counting places it
+                self.unresolved[sheet.name] = True
+            else:
+                text_cells.append((int(ref.group(2)) - 1, col_index(ref.group(1).decode())))
         style_re = None
         if self.meaning_styles:
             alts = "|".join(str(i) for i in sorted(self.meaning_styles))
@@ -520,6 +726,33 @@ class XlsxScan:
                         sheet.formula_count += 1
                         if len(sheet.formulas) < 1000:
                             sheet.formulas.append((int(fm.group(2)) - 1, col_index(fm.group(1).decode())))
+                if typed_text is not None:
+                    if shared_re is not None:
+                        for cm in shared_re.finditer(work):
+                            if b't="s"' in cm.group(1) and cm.group(2) in typed_text:
+                                locate(cm.group(1))
+                    if b't="inlineStr"' in work or b't="str"' in work:
+                        for cm in inline_re.finditer(work):
+                            body = cm.group(2)
+                            v = re.search(rb"<v>(.*?)</v>", body, re.DOTALL) if b't="str"' in cm.group(1) else None
+                            text = _unescape(v.group(1).decode("utf-8", "replace")) if v else _si_text(body)
+                            if _LOOKS_TYPED_RE.fullmatch(text):
+                                locate(cm.group(1))
+                if typed_text is not None:
+                    for attrs, value in _long_numbers(work):
+                        if re.search(rb'\bt="(?!n")', attrs):  # text, error, boolean: not a number cell
+                            continue
+                        ref = ref_re.search(attrs)
+                        if ref is None:
+                            self.unresolved[sheet.name] = True
+                        else:
+                            exact.append((int(ref.group(2)) - 1, col_index(ref.group(1).decode()), float(value)))
+                if b"<mergeCell" in work:
+                    for mm in merge_re.finditer(work):
+                        c0, r0 = col_index(mm.group(1).decode()), int(mm.group(2)) - 1
+                        c1 = col_index(mm.group(3).decode()) if mm.group(3) else c0
+                        r1 = int(mm.group(4)) - 1 if mm.group(4) else r0
+                        merges.append((r0, c0, r1, c1))
                 if style_re is not None and any(nd in work for nd in style_needles):
                     for sm in style_re.finditer(work):
                         cells = sheet.styled.setdefault(self.meaning_styles[int(sm.group(3))], [])
@@ -568,6 +801,31 @@ def _join(base_part: str, target: str) -> str:
         elif seg and seg != ".":
             parts.append(seg)
     return "/".join(parts)
+
+
+_LONG_NUMBER_RE = (r"<c\b[^>]*>(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)?<v>(?:-?[0-9]*\.[0-9]{10,}(?:[eE][-+]?[0-9]+)?"
+                   r"|-?[0-9]+(?:\.[0-9]+)?[eE][-+]?[0-9]+)</v>")
+
+
+def _long_numbers(xml: bytes) -> list[tuple[bytes, bytes]]:
+    """(cell attributes, value) of the cells whose value has more than 9 decimals or an exponent: fastexcel
+    writes numbers as Excel shows them (at most 9 decimals, 「0.666666667」), so their exact value is taken
+    from the XML. Rust's regex (through Polars) scans the piece; Python only sees the few hits."""
+    import polars as pl
+
+    hits = pl.Series([xml.decode("utf-8", "replace")]).str.extract_all(_LONG_NUMBER_RE)[0]
+    out = []
+    for h in hits.to_list() if hits is not None else []:
+        m = re.match(r"<c\b([^>]*)>.*<v>([^<]*)</v>$", h, re.DOTALL)
+        if m:
+            out.append((m.group(1).encode(), m.group(2).encode()))
+    return out
+
+
+def _si_text(xml: bytes) -> str:
+    """The text of one shared or inline string: its <t> pieces, without the phonetic reading (rPh)."""
+    xml = re.sub(rb"<rPh\b.*?</rPh>", b"", xml, flags=re.DOTALL)
+    return _unescape(b"".join(re.findall(rb"<t(?:\s[^>]*)?>(.*?)</t>", xml, re.DOTALL)).decode("utf-8", "replace"))
 
 
 def _unescape(text: str) -> str:

@@ -460,11 +460,11 @@ def _id_rules(sheet: Sheet, t: Table, ex: Extracted, out: Collector) -> None:
         if bad_dep:
             hit = [(t.data_rows[i], c, raw[i]) for i in _where(raw, bad_dep)]
             _dependent(name, hit, out, f"列「{col}」", column=col)
-        multi = {u for u in uniq if _MULTI_RE.search(nfkc(u))}
+        multi = [u for u in uniq if _MULTI_RE.search(nfkc(u))]  # in the order of the file
         if multi:
-            hit = [t.data_rows[i] for i in _where(raw, multi)]
+            hit = [t.data_rows[i] for i in _where(raw, set(multi))]
             out.add("L1-07", CRITICAL if len(multi) > 1 else MAJOR, name, _cells(hit, c),
-                    f"列「{col}」の 1 セルに複数の情報があります（{len(hit)} セル）。例: 「{squash_spaces(next(iter(multi)))[:30]}」",
+                    f"列「{col}」の 1 セルに複数の情報があります（{len(hit)} セル）。例: 「{squash_spaces(multi[0])[:30]}」",
                     "コードと名称、値と注記などは別々の列に分けてください。", count=len(hit), column=col,
                     examples=sorted(multi)[:5])
         # omitted repeats (L2-02)
