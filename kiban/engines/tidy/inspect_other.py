@@ -1,21 +1,27 @@
 """Layout inspection for ODS and XLS (ODS・XLS の書式・構造の点検).
 
 calamine gives the values of every format, but for ODS and legacy XLS (BIFF) it says nothing about hidden rows
-and columns, formulas, comments, drawings or the fills and font colours that carry meaning (L1-11). This
-module finds those facts, the way `reader.XlsxScan` does for XLSX:
+and columns, formulas, comments, drawings or the fills and font colours that carry meaning (L1-11), nor (for
+ODS, python-calamine 0.9) about merged cells. This module finds those facts, the way `reader.XlsxScan` does
+for XLSX:
 
 - ODS: one streaming pass over `content.xml` (and `styles.xml` for the named cell styles) with expat
-  callbacks, building no element tree; repeated rows and columns (LibreOffice writes ~1,048,000 repeated
-  empty rows at the end of a sheet) are kept as ranges, never expanded beyond the cells that hold something.
+  callbacks, building no element tree (and refusing DTDs); repeated rows and columns (LibreOffice writes
+  ~1,048,000 repeated empty rows at the end of a sheet) are kept as ranges, never expanded beyond the cells
+  that hold something.
 - XLS: `xlrd` (2.x, .xls only) with `formatting_info=True` for hidden rows/columns, sheet visibility, notes,
   merges and cell formats; formulas and drawing objects, which xlrd does not expose, are counted by walking the
   sheet's BIFF records (FORMULA 0x0006, OBJ 0x005D) in the workbook stream that xlrd already holds.
+
+Hidden rows and columns, and formatted cells, count only within the sheet's extent (the last row and column
+holding a value, formula or comment): rows hidden or coloured beyond the table do not matter to its reader.
 
 Coordinates are 0-based (row, col) from A1, the grid of calamine's `to_python(skip_empty_area=False)`.
 """
 
 from __future__ import annotations
 
+import bisect
 import io
 import struct
 import zipfile
@@ -28,6 +34,8 @@ from xml.parsers import expat
 from .errors import TidyError
 
 if TYPE_CHECKING:
+    from xlrd.book import Book as XlsBook
+
     from .reader import Deadline
 
 MAX_FORMULAS = 1000  # cells kept; formula_count counts them all
@@ -191,7 +199,8 @@ class _OdsSheet:
         self.col = 0
         self.row_rep = 1
         self.row_default = ""
-        self.columns: list[tuple[int, int, str]] = []  # (first col, count, default cell style)
+        self.columns: list[tuple[int, int, str]] = []  # (first col, count, default cell style), in order
+        self.column_starts: list[int] = []
         self.n_cols = 0
         self.max_row = -1
         self.max_col = -1
@@ -200,8 +209,10 @@ class _OdsSheet:
         self.styled_ranges: dict[str, list[tuple[int, int, int, int]]] = {}  # kind → (row, n_rows, col, n_cols)
 
     def column_default(self, col: int) -> str:
-        for first, count, style in self.columns:
-            if first <= col < first + count:
+        i = bisect.bisect_right(self.column_starts, col) - 1
+        if i >= 0:
+            first, count, style = self.columns[i]
+            if col < first + count:
                 return style
         return ""
 
@@ -289,7 +300,7 @@ class _OdsScan:
         if cell is not None or self.in_shapes:
             if tag.startswith(DRAW_NS):
                 self._draw_start(tag, attrs)
-            elif cell is not None:
+            elif cell is not None and not self.draw_depth:  # the text of a shape is not the cell's
                 if tag == TEXT_P:
                     if self.in_annotation:
                         self.in_annotation_p += 1
@@ -316,6 +327,7 @@ class _OdsScan:
                 count = _int(attrs.get(A_COLS_REP))
                 if attrs.get(A_DEFAULT_STYLE):
                     sh.columns.append((sh.n_cols, count, attrs[A_DEFAULT_STYLE]))
+                    sh.column_starts.append(sh.n_cols)
                 if attrs.get(A_VIS) in _HIDDEN:
                     _add_span(sh.hidden_col_ranges, sh.n_cols, count)
                 sh.n_cols += count
@@ -360,14 +372,15 @@ class _OdsScan:
             if tag == T_TABLE:
                 self.skip_depth -= 1
             return
-        if self.draw_depth and tag.startswith(DRAW_NS):
-            self.draw_depth -= 1
-            if not self.draw_depth:
-                kind = (self.draw_kind or "shape") if self.draw_frame else "shape"
-                if self.cell is not None:
-                    self.cell.drawings.append(kind)
-                elif self.sheet is not None:
-                    self.sheet.facts.drawings.append(kind)
+        if self.draw_depth:
+            if tag.startswith(DRAW_NS):
+                self.draw_depth -= 1
+                if not self.draw_depth:
+                    kind = (self.draw_kind or "shape") if self.draw_frame else "shape"
+                    if self.cell is not None:
+                        self.cell.drawings.append(kind)
+                    elif self.sheet is not None:
+                        self.sheet.facts.drawings.append(kind)
             return
         cell = self.cell
         if cell is not None:
@@ -425,7 +438,7 @@ class _OdsScan:
                 for cc in range(c, c + min(nc, MAX_FORMULAS - len(f.formulas))):
                     f.formulas.append((rr, cc))
         if cell.comment is not None and len(f.comments) < MAX_COMMENTS:
-            f.comments.append((r, c, " ".join("".join(cell.comment).split("\n")).strip()[:200]))
+            f.comments.append((r, c, "".join(cell.comment).strip()[:200]))  # paragraphs end with a newline
         if rs > 1 or cs > 1:
             for rr in range(r, r + min(nr, MAX_MERGES)):
                 for cc in range(c, c + min(nc, MAX_MERGES - len(f.merges))):
@@ -507,7 +520,7 @@ _EOF, _FORMULA, _OBJ = 0x000A, {0x0006, 0x0206, 0x0406}, 0x005D
 _OT_GROUP, _OT_CHART, _OT_PICTURE, _OT_DROPDOWN, _OT_NOTE = 0x00, 0x05, 0x08, 0x14, 0x19
 
 
-def _xls_meaning_xfs(book) -> dict[int, str]:
+def _xls_meaning_xfs(book: XlsBook) -> dict[int, str]:
     """XF indices whose fill, italic, strike or font colour may carry meaning (L1-11)."""
     colours = book.colour_map
     white, black = (255, 255, 255), (0, 0, 0)

@@ -201,10 +201,6 @@ def test_ods_coordinates_are_calamines_grid(rich_ods):
     # the repeated row and repeated cells land where calamine puts them
     assert [at(rows, r, c) for r in (5, 6, 7) for c in (0, 1, 2)] == ["r", "r", 9.0] * 3
     assert at(rows, 8, 0) == "img"
-    wb = pc.CalamineWorkbook.from_path(str(rich_ods))
-    merged = wb.get_sheet_by_name("データ").merged_cell_ranges
-    if merged is not None:
-        assert [(a[0], a[1], b[0], b[1]) for a, b in merged] == f.merges
 
 
 def test_ods_without_any_of_these_reports_nothing(tmp_path):
@@ -232,6 +228,36 @@ def test_ods_repeated_formula_and_style_cells_are_counted(tmp_path):
     assert f.styled == {"fill": cells}
     rows = grid(path, "T")
     assert len(rows) == 5 and all(at(rows, r, c) == 1.0 for r, c in cells)
+
+
+def test_ods_comment_text_and_shape_text(tmp_path):
+    long = "長" * 300
+    note = (f"<office:annotation><dc:creator>担当</dc:creator><dc:date>2024-01-01</dc:date>"
+            f"<text:p>一行目</text:p><text:p>{long}</text:p></office:annotation>")
+    shape = ('<table:table-cell><draw:custom-shape svg:width="2cm" svg:height="1cm">'
+             "<text:p>図形の文字</text:p></draw:custom-shape></table:table-cell>")
+    table = ('<table:table table:name="T"><table:table-column table:number-columns-repeated="3"/>'
+             '<table:table-column table:visibility="collapse"/>'
+             + row(s("a"), n(1, inner=note)) + row(s("b"), n(2), "<table:table-cell/>", shape)
+             + "</table:table>")
+    f = inspect_ods(write_ods(tmp_path / "note.ods", table), None, deadline())["T"]
+    assert f.comments == [(0, 1, ("一行目\n" + long)[:200])]
+    assert f.drawings == ["shape"]
+    assert f.hidden_cols == []  # column D holds only a shape: outside the table's cells
+
+
+def test_ods_leading_empty_rows_and_columns_keep_a1_as_origin(tmp_path):
+    empty = '<table:table-cell table:number-columns-repeated="2"/>'
+    table = ('<table:table table:name="T"><table:table-column table:number-columns-repeated="1024"/>'
+             + row(empty, attrs=' table:number-rows-repeated="3"')
+             + row(empty, s("見出し", "ce1"))
+             + row(empty, n(4, extra=' table:formula="of:=2*2"'), attrs=' table:visibility="collapse"')
+             + "</table:table>")
+    path = write_ods(tmp_path / "offset.ods", table)
+    f = inspect_ods(path, None, deadline())["T"]
+    assert f.styled == {"fill": [(3, 2)]} and f.formulas == [(4, 2)] and f.hidden_rows == [4]
+    rows = grid(path, "T")
+    assert at(rows, 3, 2) == "見出し" and at(rows, 4, 2) == 4.0
 
 
 def test_ods_memory_stays_bounded_on_a_long_sheet(tmp_path):
@@ -348,6 +374,57 @@ def test_xls_reports_every_fact_at_calamines_cells(tmp_path):
             .get_sheet_by_name("データ").merged_cell_ranges] == f.merges
 
 
+def biff(code: int, data: bytes) -> bytes:
+    return struct.pack("<HH", code, len(data)) + data
+
+
+def note_records(row: int, col: int, text: str, obj_id: int = 7) -> bytes:
+    """The BIFF8 records of one cell comment (OBJ of type note, TXO with its text, NOTE), as Excel writes
+    them; xlwt cannot write comments."""
+    cmo = struct.pack("<HHHHH12x", 0x15, 18, 0x19, obj_id, 0x4011)
+    obj = cmo + struct.pack("<HH22x", 0x0D, 22) + struct.pack("<HH", 0, 0)
+    txo = struct.pack("<HH6sHHH2x", 0x0212, 0, b"\0" * 6, len(text), 16, 0)
+    runs = struct.pack("<HH4xHH4x", 0, 0, len(text), 0)
+    author = "担当".encode("utf-16-le")
+    note = struct.pack("<4HHB", row, col, 0, obj_id, 2, 1) + author + b"\0"
+    return (biff(0x005D, obj) + biff(0x01B6, txo) + biff(0x003C, b"\x01" + text.encode("utf-16-le"))
+            + biff(0x003C, runs) + biff(0x001C, note))
+
+
+def test_xls_comments_are_read_and_not_counted_as_drawings(tmp_path):
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("メモ")
+    ws.write(0, 0, "地域")
+    ws.write(0, 1, "人口")
+    ws.write(1, 0, "北海道")
+    ws.write(1, 1, 5224614)
+    stream = wb.get_biff_data()
+    assert stream[-4:] == b"\x0a\x00\x00\x00"  # the one sheet's EOF ends the stream
+    stream = stream[:-4] + note_records(1, 1, "推計値です") + stream[-4:]
+    path = tmp_path / "note.xls"
+    from xlwt.CompoundDoc import XlsDoc
+
+    XlsDoc().save(str(path), stream)
+    f = inspect_xls(path, None, deadline())["メモ"]
+    assert f.comments == [(1, 1, "推計値です")]
+    assert f.drawings == []
+    assert at(grid(path, "メモ"), 1, 1) == 5224614.0
+
+
+def test_xls_leading_empty_rows_and_columns_keep_a1_as_origin(tmp_path):
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("T")
+    ws.write(3, 2, "見出し", xlwt.easyxf("pattern: pattern solid, fore_colour yellow"))
+    ws.write(4, 2, xlwt.Formula("2*2"))
+    ws.row(4).hidden = True
+    path = tmp_path / "offset.xls"
+    wb.save(str(path))
+    f = inspect_xls(path, None, deadline())["T"]
+    assert f.styled == {"fill": [(3, 2)]} and f.formulas == [(4, 2)] and f.hidden_rows == [4]
+    rows = grid(path, "T")
+    assert at(rows, 3, 2) == "見出し" and at(rows, 4, 2) in (4.0, "")  # xlwt stores no cached result
+
+
 def test_xls_without_any_of_these_reports_nothing(tmp_path):
     f = inspect_xls(write_xls(tmp_path / "clean.xls", rich=False), None, deadline())["データ"]
     assert nothing_found(f), f
@@ -371,6 +448,21 @@ def test_xls_damaged_files_raise_corrupt(tmp_path, damage):
         inspect_xls(path, None, deadline())
     assert exc.value.code == "corrupt"
     assert "壊れて" in exc.value.message_ja and "corrupt" in exc.value.message_en
+
+
+def test_xls_password_protected_is_reported_as_such(tmp_path):
+    from xlwt.CompoundDoc import XlsDoc
+
+    wb = xlwt.Workbook()
+    wb.add_sheet("A").write(0, 0, 1)
+    stream = wb.get_biff_data()
+    bof_end = 4 + struct.unpack_from("<HH", stream, 0)[1]
+    filepass = biff(0x002F, struct.pack("<HHH", 0, 0, 0))  # FILEPASS (XOR obfuscation) right after BOF
+    path = tmp_path / "locked.xls"
+    XlsDoc().save(str(path), stream[:bof_end] + filepass + stream[bof_end:])
+    with pytest.raises(TidyError) as exc:
+        inspect_xls(path, None, deadline())
+    assert exc.value.code == "encrypted"
 
 
 def test_xls_respects_the_deadline(tmp_path):
