@@ -208,13 +208,17 @@ class _OdsSheet:
         self.hidden_col_ranges: list[tuple[int, int]] = []
         self.styled_ranges: dict[str, list[tuple[int, int, int, int]]] = {}  # kind → (row, n_rows, col, n_cols)
 
-    def column_default(self, col: int) -> str:
-        i = bisect.bisect_right(self.column_starts, col) - 1
-        if i >= 0:
+    def column_segments(self, col: int, n: int) -> list[tuple[int, int, str]]:
+        """The columns col..col+n-1 that have a default cell style, as (first, count, style)."""
+        out = []
+        i = max(bisect.bisect_right(self.column_starts, col) - 1, 0)
+        while i < len(self.columns) and self.columns[i][0] < col + n:
             first, count, style = self.columns[i]
-            if col < first + count:
-                return style
-        return ""
+            lo, hi = max(first, col), min(first + count, col + n)
+            if lo < hi:
+                out.append((lo, hi - lo, style))
+            i += 1
+        return out
 
     def finish(self) -> SheetFacts:
         """Expand the kept ranges within the extent of the sheet's content."""
@@ -444,18 +448,16 @@ class _OdsScan:
                 for cc in range(c, c + min(nc, MAX_MERGES - len(f.merges))):
                     f.merges.append((rr, cc, rr + rs - 1, cc + cs - 1))
         own = attrs.get(A_STYLE) or sh.row_default
-        style = own or sh.column_default(c)
-        if style:
+        if own:
+            kind = self.styles.cell_kinds(own)
+            if kind:
+                _add_range(sh.styled_ranges.setdefault(kind, []), r, nr, c, nc)
+            return
+        # no style of its own: each column's default cell style (repeated cells may span several columns)
+        for first, count, style in sh.column_segments(c, nc):
             kind = self.styles.cell_kinds(style)
-            if not kind:
-                return
-            ranges = sh.styled_ranges.setdefault(kind, [])
-            if own or nc == 1:
-                _add_range(ranges, r, nr, c, nc)
-            else:  # repeated cells without their own style may fall in columns of different defaults
-                for cc in range(c, c + min(nc, 1024)):
-                    if self.styles.cell_kinds(sh.column_default(cc)) == kind:
-                        _add_range(ranges, r, nr, cc, 1)
+            if kind:
+                _add_range(sh.styled_ranges.setdefault(kind, []), r, nr, first, count)
 
 
 def _refuse_dtd(*_args) -> None:

@@ -260,6 +260,18 @@ def test_ods_leading_empty_rows_and_columns_keep_a1_as_origin(tmp_path):
     assert at(rows, 3, 2) == "見出し" and at(rows, 4, 2) == 4.0
 
 
+def test_ods_column_default_styles_under_repeated_cells(tmp_path):
+    table = ('<table:table table:name="T">'
+             '<table:table-column table:default-cell-style-name="Default" table:number-columns-repeated="2"/>'
+             '<table:table-column table:default-cell-style-name="ce1"/>'
+             '<table:table-column table:default-cell-style-name="Default" table:number-columns-repeated="1021"/>'
+             + row(s("a"), s("b"), s("c"))
+             + row(s("x"), '<table:table-cell table:number-columns-repeated="1023"/>')  # B..AMI, C is yellow
+             + "</table:table>")
+    f = inspect_ods(write_ods(tmp_path / "cols.ods", table), None, deadline())["T"]
+    assert f.styled == {"fill": [(0, 2), (1, 2)]}
+
+
 def test_ods_memory_stays_bounded_on_a_long_sheet(tmp_path):
     body = "".join(row(s(f"k{i}"), n(i), s("x", "ce1")) for i in range(40_000))
     path = write_ods(tmp_path / "long.ods", f'<table:table table:name="L">{body}</table:table>')
