@@ -323,7 +323,17 @@ def test_ods_respects_the_deadline(rich_ods):
 # ---------------------------------------------------------------------------------------------------------
 # XLS
 
-xlwt = pytest.importorskip("xlwt", reason="xlwt (test extra) writes the .xls fixtures")
+try:
+    import xlwt  # test extra: writes the .xls fixtures
+except ImportError:
+    xlwt = None
+try:
+    import xlrd  # runtime dependency of inspect_xls
+except ImportError:
+    xlrd = None
+needs_xlrd = pytest.mark.skipif(xlrd is None, reason="xlrd is not installed: inspect_xls cannot run")
+needs_xlwt = pytest.mark.skipif(xlwt is None or xlrd is None,
+                                reason="xlwt (test extra) or xlrd is not installed: no .xls fixtures")
 
 
 def bitmap() -> bytes:
@@ -366,6 +376,7 @@ def write_xls(path: Path, rich: bool = True) -> Path:
     return path
 
 
+@needs_xlwt
 def test_xls_reports_every_fact_at_calamines_cells(tmp_path):
     path = write_xls(tmp_path / "rich.xls")
     facts = inspect_xls(path, None, deadline())
@@ -403,6 +414,7 @@ def note_records(row: int, col: int, text: str, obj_id: int = 7) -> bytes:
             + biff(0x003C, runs) + biff(0x001C, note))
 
 
+@needs_xlwt
 def test_xls_comments_are_read_and_not_counted_as_drawings(tmp_path):
     wb = xlwt.Workbook(encoding="utf-8")
     ws = wb.add_sheet("メモ")
@@ -423,6 +435,7 @@ def test_xls_comments_are_read_and_not_counted_as_drawings(tmp_path):
     assert at(grid(path, "メモ"), 1, 1) == 5224614.0
 
 
+@needs_xlwt
 def test_xls_leading_empty_rows_and_columns_keep_a1_as_origin(tmp_path):
     wb = xlwt.Workbook(encoding="utf-8")
     ws = wb.add_sheet("T")
@@ -437,15 +450,18 @@ def test_xls_leading_empty_rows_and_columns_keep_a1_as_origin(tmp_path):
     assert at(rows, 3, 2) == "見出し" and at(rows, 4, 2) in (4.0, "")  # xlwt stores no cached result
 
 
+@needs_xlwt
 def test_xls_without_any_of_these_reports_nothing(tmp_path):
     f = inspect_xls(write_xls(tmp_path / "clean.xls", rich=False), None, deadline())["データ"]
     assert nothing_found(f), f
 
 
+@needs_xlwt
 def test_xls_only_the_named_sheets(tmp_path):
     assert list(inspect_xls(write_xls(tmp_path / "rich.xls"), ["隠し"], deadline())) == ["隠し"]
 
 
+@needs_xlwt
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "empty_cfb"])
 def test_xls_damaged_files_raise_corrupt(tmp_path, damage):
     data = write_xls(tmp_path / "rich.xls").read_bytes()
@@ -462,6 +478,7 @@ def test_xls_damaged_files_raise_corrupt(tmp_path, damage):
     assert "壊れて" in exc.value.message_ja and "corrupt" in exc.value.message_en
 
 
+@needs_xlwt
 def test_xls_password_protected_is_reported_as_such(tmp_path):
     from xlwt.CompoundDoc import XlsDoc
 
@@ -477,12 +494,14 @@ def test_xls_password_protected_is_reported_as_such(tmp_path):
     assert exc.value.code == "encrypted"
 
 
+@needs_xlwt
 def test_xls_respects_the_deadline(tmp_path):
     with pytest.raises(TidyError) as exc:
         inspect_xls(write_xls(tmp_path / "rich.xls"), None, Deadline(-1))
     assert exc.value.code == "timeout"
 
 
+@needs_xlrd
 @pytest.mark.skipif(not EVAL_XLS.is_dir(), reason="the evaluation files (../shared/eval/tidy) are not here")
 def test_xls_real_files_agree_with_calamine():
     files = sorted(EVAL_XLS.rglob("*.xls"))
