@@ -99,6 +99,7 @@ class Table:
     data_rows: list[int] = field(default_factory=list)
     note_rows: list[int] = field(default_factory=list)
     section_rows: list[int] = field(default_factory=list)  # lone labels inside the data (Ron, Ginny)
+    spacer_rows: list[int] = field(default_factory=list)  # empty rows that cut the table into blocks
     total_rows: list[int] = field(default_factory=list)
     id_cols: list[int] = field(default_factory=list)
     value_cols: list[int] = field(default_factory=list)
@@ -181,6 +182,11 @@ def analyze_sheet(sheet: Sheet, recipe: dict | None = None) -> list[Table]:
         m = re.match(r"^([A-Z]+)(\d+):([A-Z]+)(\d+)$", recipe["region"].upper())
         if m:
             blocks = [(int(m.group(2)) - 1, int(m.group(4)) - 1, col_index(m.group(1)), col_index(m.group(3)))]
+        spacers = {}
+    elif recipe.get("join_blocks", True):
+        blocks, spacers = _join_spacer_split(rows, blocks)
+    else:
+        spacers = {}
     # Attach small text-only blocks (titles above, notes below) to the nearest table block.
     kinds = []
     for (r0, r1, c0, c1) in blocks:
@@ -201,6 +207,10 @@ def analyze_sheet(sheet: Sheet, recipe: dict | None = None) -> list[Table]:
                 pending_title.extend(range(r0, r1 + 1))
             continue
         t = Table(sheet.name, len(tables), r0, r1, c0, c1)
+        t.spacer_rows = spacers.get(r0, [])
+        if t.spacer_rows:
+            t.guesses.append(Guess("join_blocks", True, 0.7,
+                                   f"空行 {len(t.spacer_rows)} 行で区切られたブロックを 1 つの表として読みました", "join_blocks"))
         t.title_rows = pending_title
         pending_title = []
         _split_block(sheet, t, recipe)
@@ -210,6 +220,46 @@ def analyze_sheet(sheet: Sheet, recipe: dict | None = None) -> list[Table]:
     for t in tables:
         _texts(rows, t)
     return tables
+
+
+def _join_spacer_split(rows, blocks):
+    """Join blocks that are one table cut by empty spacer rows (L1-03): the next block starts within two
+    empty rows, ends at the same right edge, holds numbers, and has no header of its own (a row of text
+    labels only, or of years only). Returns the joined blocks and, per joined block, its spacer rows."""
+    out: list[tuple[int, int, int, int]] = []
+    spacers: dict[int, list[int]] = {}
+    for blk in blocks:
+        if out and _continues(rows, out[-1], blk):
+            p0, p1, pc0, pc1 = out[-1]
+            spacers.setdefault(p0, []).extend(range(p1 + 1, blk[0]))
+            out[-1] = (p0, blk[1], min(pc0, blk[2]), max(pc1, blk[3]))
+        else:
+            out.append(blk)
+    return out, spacers
+
+
+def _continues(rows, prev, nxt) -> bool:
+    (p0, p1, pc0, pc1), (n0, n1, nc0, nc1) = prev, nxt
+    if n0 - p1 - 1 > 2 or abs(nc1 - pc1) > 0 or pc1 - pc0 < 2:
+        return False
+    if not any(_row_kind(rows, r, pc0, pc1)[0] >= 2 for r in range(p0, min(p1 + 1, p0 + 30))):
+        return False  # a title line, not the top of a table
+    def cells(r):
+        row = rows[r]
+        return [row[c] for c in range(nc0, min(nc1 + 1, len(row))) if not is_empty(row[c])]
+
+    has_number = False
+    for r in range(n0, min(n1 + 1, n0 + 30)):
+        vals = cells(r)
+        nums = [v for v in vals if is_numlike(v)]
+        if r < n0 + 5:
+            if len(vals) - len(nums) >= 2 and not nums:
+                return False  # a row of labels: the header of a table of its own
+            if len(nums) >= 2 and len(vals) - len(nums) <= 1 and all(is_yearlike(v) for v in nums) and \
+                    r < n1 and not all(is_yearlike(v) for v in cells(r + 1) if is_numlike(v)):
+                return False  # years across the top, numbers below: a header too
+        has_number = has_number or bool(nums)
+    return has_number
 
 
 def _is_note_block(rows, r0, r1) -> bool:

@@ -247,6 +247,10 @@ def _table_rules(book: Book, sheet: Sheet, t: Table, ex: Extracted, out: Collect
         out.add("L1-04", MINOR, name, [a1_range(r, t.c0, r, t.c1) for r in t.total_rows],
                 f"合計行が {len(t.total_rows)} 行あります（データの合計と一致）。集計値はデータ本体と混ぜないでください。",
                 "合計は利用者が計算できるため削除するか、別の表にしてください。", count=len(t.total_rows))
+    if t.spacer_rows:
+        out.add("L1-03", MAJOR, name, [f"{r + 1}:{r + 1}" for r in t.spacer_rows],
+                f"表の途中に空行が {len(t.spacer_rows)} 行あり、データが分断されています。",
+                "表の途中の空行を削除し、1 つの続いた表にしてください。", count=len(t.spacer_rows))
     if t.section_rows:
         out.add("L2-02", MAJOR, name, [a1(r, t.c0) for r in t.section_rows],
                 f"値のない見出し行（{len(t.section_rows)} 行）で下の行の区分を示しています。",

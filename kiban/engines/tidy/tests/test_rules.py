@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiban.engines.tidy import check
+from kiban.engines.tidy import check, convert
 from kiban.engines.tidy.rules import HUMAN, JUDGED
 
 from .fixtures import RULE_CASES, clean
@@ -76,3 +76,31 @@ def test_number_typed_as_text_in_a_spreadsheet(tmp_path):
         row[4] = str(row[4])  # plain ASCII digits, but a text cell
     f = [f for f in check(write_xlsx(tmp_path / "t.xlsx", [h, *d])).findings if f.rule == "L2-01"]
     assert f and f[0].count == len(d) and "文字列型の数値" in f[0].message
+
+
+def test_blank_rows_inside_a_table_join_it_and_are_reported(tmp_path):
+    """One table cut by spacer rows is one table (L1-03 names the empty rows), not several (L1-02)."""
+    from .fixtures import table, write_xlsx
+
+    h, d = table()
+    path = write_xlsx(tmp_path / "spacers.xlsx", [h, *d[:2], [], *d[2:4], [], [], *d[4:]])
+    report = check(path)
+    assert len(report.tables) == 1 and report.tables[0]["data_rows"] == len(d)
+    rules = {f.rule: f for f in report.findings}
+    assert "L1-02" not in rules
+    assert rules["L1-03"].ranges == ["4:4", "7:7", "8:8"]
+    conv = convert(path)
+    assert next(iter(conv.frames.values())).height == len(d)
+    # a recipe can keep the blocks apart
+    assert len(check(path, recipe={"join_blocks": False}).tables) == 3
+
+
+def test_a_second_table_with_its_own_header_stays_apart(tmp_path):
+    from .fixtures import table, write_xlsx
+
+    h, d = table()
+    path = write_xlsx(tmp_path / "two.xlsx", [h, *d, [], h, *d])
+    assert len(check(path).tables) == 2
+    path = write_xlsx(tmp_path / "years.xlsx", [["地域", "2019", "2020"], ["北海道", 1, 2], ["青森県", 3, 4], [],
+                                                  ["地域", 2019, 2020], ["岩手県", 5, 6], ["宮城県", 7, 8]])
+    assert len(check(path).tables) == 2
