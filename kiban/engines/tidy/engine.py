@@ -141,10 +141,20 @@ def _table_info(sheet, t: Table, ex: Extracted) -> dict:
     }
 
 
+_INSPECTED_JA = {"hidden": "非表示行・列", "formulas": "数式", "formats": "書式", "comments": "コメント",
+                 "objects": "オブジェクト"}
+
+
 def _limitations(book: Book) -> list[str]:
+    """What could not be inspected in this file (the report must not look cleaner than it is)."""
     out = []
-    if book.format in ("xls", "ods", "xlsb"):
-        out.append(f"{book.format} 形式では非表示行・列、数式、書式、コメント、オブジェクトを検査していません（値と結合セルのみ）。")
+    if book.format in ("csv", "tsv"):
+        return out
+    missing = [ja for key, ja in _INSPECTED_JA.items() if any(key not in s.inspected for s in book.sheets)]
+    if missing:
+        out.append(f"{book.format} 形式のこのファイルでは{'、'.join(missing)}を検査していません。")
+    if book.extras.get("inspection_error"):
+        out.append(f"書式の検査に失敗しました（値は読めています）: {book.extras['inspection_error'][:200]}")
     return out
 
 

@@ -522,7 +522,36 @@ def _read_typed(path: Path, fmt: str, size: int, limits: Limits, deadline: Deadl
     if xml is not None:
         extras.update(xml.extras())
     wb.close()
+    if fmt in ("ods", "xls"):
+        _inspect_other(path, fmt, sheets, deadline, extras)
     return Book(str(path), fmt, size, sheets, extras=extras)
+
+
+def _inspect_other(path: Path, fmt: str, sheets: list[Sheet], deadline: Deadline, extras: dict) -> None:
+    """ODS/XLS layout facts (hidden rows and columns, formulas, comments, drawings, formats, ODS merges):
+    the values were read; if the layout cannot be, the report says what was not inspected."""
+    from .inspect_other import inspect_ods, inspect_xls
+
+    try:
+        facts = (inspect_ods if fmt == "ods" else inspect_xls)(path, [s.name for s in sheets], deadline)
+    except TidyError as exc:
+        if exc.code == "timeout":
+            raise
+        extras["inspection_error"] = str(exc)
+        return
+    except ImportError:  # xlrd is a dependency; an install without it still reads the values
+        return
+    for sheet in sheets:
+        f = facts.get(sheet.name)
+        if f is None:
+            continue
+        sheet.hidden = sheet.hidden or f.hidden
+        sheet.hidden_rows, sheet.hidden_cols = f.hidden_rows, f.hidden_cols
+        sheet.formulas, sheet.formula_count = f.formulas, f.formula_count
+        sheet.comments, sheet.drawings, sheet.styled = f.comments, f.drawings, f.styled
+        if not sheet.merges and f.merges:  # python-calamine gives no merges for ODS
+            sheet.merges = f.merges
+        sheet.inspected |= f.inspected
 
 
 _XF_RE = re.compile(r"<xf\b([^>]*?)(?:/>|>(.*?)</xf>)", re.DOTALL)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import polars as pl
@@ -138,4 +139,44 @@ def test_ods_is_read_and_reported_as_such(tmp_path):
     r = check(_minimal_ods(tmp_path / "t.ods", [HEADER, *DATA]))
     assert r.format == "ods" and r.tables[0]["data_rows"] == len(DATA)
     assert {f.rule for f in r.findings} == {"L1-01"}  # .ods: readable, but .xlsx / CSV are recommended
-    assert r.limitations  # formatting was not inspected, and the report says so
+    assert not r.limitations  # hidden rows, formulas, formats, comments and objects were inspected too
+
+
+def test_ods_layout_is_checked(tmp_path):
+    """A hidden row and a merged header in an ODS file are reported as in an XLSX (L1-13, L1-12)."""
+    from kiban.engines.tidy import check
+
+    path = tmp_path / "layout.ods"
+    HIDDEN = ' table:visibility="collapse"'
+    body = (
+        '<table:table-row><table:table-cell table:number-columns-spanned="2" office:value-type="string">'
+        "<text:p>人口</text:p></table:table-cell><table:covered-table-cell/></table:table-row>"
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>地域</text:p></table:table-cell>'
+        '<table:table-cell office:value-type="string"><text:p>人数</text:p></table:table-cell></table:table-row>'
+        + "".join(
+            f"<table:table-row{HIDDEN if i == 2 else ''}>"
+            f'<table:table-cell office:value-type="string"><text:p>地域{i}</text:p></table:table-cell>'
+            f'<table:table-cell office:value-type="float" office:value="{i * 10}"><text:p>{i * 10}</text:p>'
+            "</table:table-cell></table:table-row>" for i in range(1, 6))
+    )
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f'<office:body><office:spreadsheet><table:table table:name="表">{body}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+                'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+                '<manifest:file-entry manifest:full-path="/" '
+                'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+                "</manifest:manifest>")
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", content)
+        zf.writestr("META-INF/manifest.xml", manifest)
+    found = {f.rule: f for f in check(path).findings}
+    assert found["L1-13"].ranges == ["4:4"]
+    assert found["L1-12"].ranges == ["A1:B1"]
