@@ -13,6 +13,7 @@ handler that creates something::
 * Keys are 1–200 visible ASCII characters, per body and user, and forgotten after `TTL`.
 * An answer that failed (any error) is not stored: the retry runs again and fails or succeeds on its own.
 * Fields listed in `secret_fields` are not stored; a replay answers them as null (see the token route).
+* A multipart upload passes a `fingerprint` of its fields and files (kiban.core.jobs_api) instead of its body.
 """
 
 from __future__ import annotations
@@ -52,8 +53,12 @@ def idempotent(
     create: Callable[[], tuple[int, dict[str, Any]]],
     *,
     secret_fields: Iterable[str] = (),
+    fingerprint: str | None = None,
 ) -> Status:
-    """Run `create` once per Idempotency-Key (or every time, without the header) and return its answer."""
+    """Run `create` once per Idempotency-Key (or every time, without the header) and return its answer.
+
+    `fingerprint` stands for the request's content where its raw body cannot: a multipart upload has a new
+    boundary on every send (a retry would look different) and may be larger than fits in memory."""
     key = request.headers.get(HEADER)
     if key is None:
         status, body = create()
@@ -68,7 +73,7 @@ def idempotent(
         )
     user = tenancy.actor_user(getattr(request, "auth", None))
     operation = f"{request.method} {request.path}"
-    request_hash = _sha(request.body or b"")
+    request_hash = fingerprint or _sha(request.body or b"")
     now = timezone.now()
     lookup = {"org": org, "user": user, "key_hash": _sha(key)}
     with transaction.atomic():

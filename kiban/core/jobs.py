@@ -13,6 +13,9 @@ their folders, a configuration, a score …). Everything else is here, once:
 - the page pieces: `UploadFormMixin` (format and size checks), `upload_page` (form + recent jobs),
   `get_job_or_404`, `detail_context` and `download_result` — another body's job is a 404.
 
+The API routes (`/api/v1/<engine>/jobs…`) are kiban.core.jobs_api's `job_router`, built on the same pieces:
+the engine's page form validates, its submit action writes.
+
 Templates: `jobs/upload.html` and `jobs/detail.html` (in kiban/templates) are the layouts the engines' pages
 extend.
 """
@@ -35,7 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kiban.audit.log import record
-from kiban.core.tenancy import OrgScopedModel, get_scoped_or_404
+from kiban.core.tenancy import OrgScopedModel, actor_user, get_scoped_or_404
 
 # What a staff page accepts (the worker shares the server; the CLI has its own, larger limits).
 UPLOAD_MAX_BYTES = 50 * 1024 * 1024
@@ -89,9 +92,10 @@ class EngineJob(OrgScopedModel):
 def submit_job(model: type[EngineJob], actor: Any, org, uploaded_file, *, enqueue: Callable[[int], Any],
                fields: dict[str, Any] | None = None, details: dict[str, Any] | None = None,
                request=None) -> EngineJob:
-    """Store an upload for the acting body and queue its processing (after commit, never in the request)."""
+    """Store an upload for the acting body and queue its processing (after commit, never in the request).
+    `actor` is a User (a page) or an ApiToken (the API): the job's creator is its user, the audit names both."""
     with transaction.atomic():
-        job = model(org=org, created_by=actor, filename=uploaded_file.name[:255], **(fields or {}))
+        job = model(org=org, created_by=actor_user(actor), filename=uploaded_file.name[:255], **(fields or {}))
         job.upload.save(uploaded_file.name, uploaded_file, save=False)
         job.save()
         record(actor=actor, org=org, action=f"{model.action_prefix}_submit", target=job,
