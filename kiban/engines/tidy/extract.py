@@ -202,45 +202,48 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
         # eager Polars call has a fixed cost)
         m = max(n, 1)
         tx_all = pl.concat(txs)
-        keyed = norm_all.with_columns(_k=(pl.int_range(0, pl.len()) // m).cast(pl.Int32),
-                                      _j=(pl.int_range(0, pl.len()) % m).cast(pl.Int64),
-                                      _t=tx_all)
-        sums = (keyed.group_by("_k").agg(
-            *[pl.col(f).cast(pl.UInt32).sum() for f in FLAG_NAMES],
-            zero=(pl.col("value") == 0).sum(), numbers=pl.col("value").is_not_null().sum(),
-            empty=(pl.col("value").is_null() & pl.col("status").is_null() & ~pl.col("text")).sum(),
-        ).sort("_k"))
-        totals = sums.select(pl.col(list(FLAG_NAMES)).sum()).row(0, named=True)
+        keyed_df = norm_all.with_columns(_k=(pl.int_range(0, pl.len()) // m).cast(pl.Int32),
+                                         _j=(pl.int_range(0, pl.len()) % m).cast(pl.Int64), _t=tx_all)
+        keyed = keyed_df.lazy()
+        sym = keyed.filter(pl.col("symbol")).with_columns(_t=pl.col("_t").str.normalize("NFKC").str.strip_chars())
+        # the text cells first (eagerly: a lazy plan would fold both filters into one and normalise every cell)
+        hits = (keyed_df.filter(pl.col("text")).lazy()
+                .filter(pl.col("_t").str.normalize("NFKC").str.contains(MULTI_RE_SRC).fill_null(False))
+                .select("_k", "_j", "_t"))
+        # every statistic of the batch in one parallel collect (each eager Polars call has a fixed cost):
+        # sums per column, the first cells of each flag (examples), units, symbols and statuses, several
+        # values in one cell
+        queries = [
+            keyed.group_by("_k").agg(
+                *[pl.col(f).cast(pl.UInt32).sum() for f in FLAG_NAMES],
+                zero=(pl.col("value") == 0).sum(), numbers=pl.col("value").is_not_null().sum(),
+                empty=(pl.col("value").is_null() & pl.col("status").is_null() & ~pl.col("text")).sum(),
+            ).sort("_k"),
+            *[keyed.select("_k", "_j", f).filter(pl.col(f)).group_by("_k", maintain_order=True).head(5)
+              .select("_k", "_j") for f in FLAG_NAMES],
+            keyed.filter(pl.col("unit_flag")).group_by("_k").agg(pl.col("unit").unique()),
+            sym.group_by("_k", "status", maintain_order=True).len(),
+            sym.group_by("_k", "_t", maintain_order=True).len(),
+            hits.group_by("_k").len(),
+            hits.group_by("_k", maintain_order=True).head(50),
+        ]
+        sums, *rest = pl.collect_all(queries)
+        subs, (unit_q, status_q, sym_q, multi_n_q, multi_q) = rest[:len(FLAG_NAMES)], rest[len(FLAG_NAMES):]
         samples: dict[tuple[int, str], list[int]] = {}
-        # only the three columns needed (filtering the whole batch frame copies every column); the queries
-        # of all flags run in one parallel collect rather than one eager call each
-        flagged = [f for f in FLAG_NAMES if totals[f]]
-        subs = pl.collect_all([keyed.lazy().select("_k", "_j", f).filter(pl.col(f))
-                               .group_by("_k", maintain_order=True).head(5).select("_k", "_j") for f in flagged])
-        for f, sub in zip(flagged, subs):
+        for f, sub in zip(FLAG_NAMES, subs):
             for k, j in sub.iter_rows():
                 samples.setdefault((k, f), []).append(data_rows[j])
-        units: dict[int, list[str]] = {}
-        if totals["unit_flag"]:
-            for k, us in keyed.filter(pl.col("unit_flag")).group_by("_k").agg(pl.col("unit").unique()).iter_rows():
-                units[k] = sorted(us)
+        units = {k: sorted(us) for k, us in unit_q.iter_rows()}
         statuses: dict[int, dict[str, int]] = {}
+        for k, st_, cnt in status_q.iter_rows():
+            statuses.setdefault(k, {})[st_] = cnt
         sym_counts: dict[int, dict[str, int]] = {}
-        if totals["symbol"]:
-            sym = keyed.filter(pl.col("symbol")).with_columns(_t=pl.col("_t").str.normalize("NFKC").str.strip_chars())
-            for k, st_, cnt in sym.group_by("_k", "status", maintain_order=True).len().iter_rows():
-                statuses.setdefault(k, {})[st_] = cnt
-            for k, sy, cnt in sym.group_by("_k", "_t", maintain_order=True).len().iter_rows():
-                sym_counts.setdefault(k, {})[sy] = cnt
+        for k, sy, cnt in sym_q.iter_rows():
+            sym_counts.setdefault(k, {})[sy] = cnt
+        multi_n = dict(multi_n_q.iter_rows())
         multi: dict[int, list[tuple[int, str]]] = {}
-        multi_n: dict[int, int] = {}
-        if totals["text"]:
-            hits = keyed.filter(pl.col("text")).filter(
-                pl.col("_t").str.normalize("NFKC").str.contains(MULTI_RE_SRC).fill_null(False))
-            for k, cnt in hits.group_by("_k").len().iter_rows():
-                multi_n[k] = cnt
-            for k, j, txt in hits.group_by("_k", maintain_order=True).head(50).select("_k", "_j", "_t").iter_rows():
-                multi.setdefault(k, []).append((data_rows[j], txt))
+        for k, j, txt in multi_q.iter_rows():
+            multi.setdefault(k, []).append((data_rows[j], txt))
         for i, c in enumerate(batch):
             tx_i = txs[i]
             values[c] = norm_all.slice(i * n, n).select("value", "status")  # flags are freed with norm_all
@@ -264,7 +267,7 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
                 st.multi = multi[i]
                 st.counts["multi"] = multi_n[i]
             stats[c] = st
-        del keyed, tx_all
+        del tx_all, keyed_df
 
     from concurrent.futures import ThreadPoolExecutor
 
@@ -332,7 +335,12 @@ def _guess(what, value, why):
 
 
 def _clean_text(s: pl.Series) -> pl.Series:
-    """Row-header text: NFKC (全角英数→半角), layout spaces removed (「東　京」→「東京」), 機種依存文字."""
+    """Row-header text: NFKC (全角英数→半角), layout spaces removed (「東　京」→「東京」), 機種依存文字.
+    A long column of few labels (47 prefectures over 100,000 rows) is cleaned once per label."""
+    if len(s) > 2000:
+        uniq = s.drop_nulls().unique(maintain_order=True)
+        if len(uniq) * 4 < len(s):
+            return s.replace_strict(uniq, _clean_text(uniq), default=None, return_dtype=pl.Utf8)
     if s.str.contains(r"[^\x00-\x7f]").any():
         uniq = s.drop_nulls().unique(maintain_order=True).to_list()
         changed = {u: replace_dependent(u) for u in uniq}
