@@ -68,13 +68,21 @@ class Grid:
     # -- building ----------------------------------------------------------------------------------------
 
     @classmethod
-    def from_rows(cls, rows: list[list[Any]]) -> Grid:
-        """From a list of rows of Python values (CSV: all str; python-calamine: str/float/date/bool/"")."""
+    def from_rows(cls, rows: list[list[Any]], all_text: bool = False) -> Grid:
+        """From a list of rows of Python values (CSV: all str, `all_text`; python-calamine: str / float /
+        date / bool / "")."""
         if not rows:
             return cls.empty()
         width = max(len(r) for r in rows)
         if any(len(r) < width for r in rows):
             rows = [r if len(r) >= width else list(r) + [""] * (width - len(r)) for r in rows]
+        if all_text:  # one row-wise build in Rust, then "" → null for every column at once
+            if not width:
+                return cls.empty()
+            names = [f"c{i}" for i in range(width)]
+            df = pl.DataFrame(rows, orient="row", schema=[(n, pl.Utf8) for n in names])
+            df = df.select(pl.when(pl.col(n) != "").then(pl.col(n)).alias(n) for n in names)
+            return cls(df.get_columns(), [None] * width, len(rows))
         text: list[pl.Series] = []
         num: list[pl.Series | None] = []
         for col in zip(*rows):

@@ -301,7 +301,7 @@ def _read_text(path: Path, size: int, limits: Limits, deadline: Deadline, tsv: b
                 if len(issues) > 200:
                     break
     fmt = "tsv" if delim == "\t" else "csv"
-    sheet = Sheet(path.stem, Grid.from_rows(rows))
+    sheet = Sheet(path.stem, Grid.from_rows(rows, all_text=True))
     del rows
     sheet.inspected = {"values"}
     return Book(str(path), fmt, size, [sheet], encoding=encoding, bom=bom, delimiter=delim, csv_issues=issues)
