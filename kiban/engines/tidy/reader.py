@@ -416,21 +416,37 @@ def _grid_from_text(df: Any, offset: int, text_cells: list[tuple[int, int]],
     by_col: dict[int, list[int]] = {}
     for r, c in text_cells:
         by_col.setdefault(c, []).append(r)
-    exprs = []
+    # first the cheap questions, for every column at once: which cells are numbers, which columns hold a
+    # date, a「-0」or a long number (the only numbers whose text is not fastexcel's already)
+    masks, probes = [], []
     for j, name in enumerate(df.columns):
         c = offset + j
         s = pl.col(name)
         typed = ~pl.int_range(0, pl.len()).is_in(by_col[c]) if c in by_col else pl.lit(True)
-        is_num = s.str.contains(NUMBER_TEXT_RE) & typed
-        is_dt = s.str.contains(DATETIME_TEXT_RE) & typed
-        iso = (s.str.replace(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}) 00:00:00$", "$1")
-               .str.replace(r"^1899-12-3[01] ", "")
-               .str.replace(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}) ", "${1}T"))
+        masks.append((s.str.contains(NUMBER_TEXT_RE) & typed).alias(f"m{c}"))
+        probes.append((s.str.len_bytes() >= 19).any().alias(f"d{c}"))
+        probes.append((s.is_in(["-0", ""]) | (s.str.len_bytes() > 15)).any().alias(f"x{c}"))
+    flags = df.select(masks)
+    probe = df.select(probes).row(0, named=True)
+    both = pl.concat([df, flags], how="horizontal")
+    exprs = []
+    for j, name in enumerate(df.columns):
+        c = offset + j
+        s, is_num = pl.col(name), pl.col(f"m{c}")
         num = s.cast(pl.Float64, strict=False)
         exprs.append(pl.when(is_num).then(num).alias(f"n{c}"))
-        exprs.append(pl.when(is_num).then(number_text(num)).when(is_dt).then(iso).when(s != "").then(s)
-                     .alias(f"t{c}"))
-    out = df.select(exprs)
+        text = s
+        if probe[f"d{c}"]:
+            typed = ~pl.int_range(0, pl.len()).is_in(by_col[c]) if c in by_col else pl.lit(True)
+            is_dt = s.str.contains(DATETIME_TEXT_RE) & typed
+            iso = (s.str.replace(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}) 00:00:00$", "$1")
+                   .str.replace(r"^1899-12-3[01] ", "")
+                   .str.replace(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}) ", "${1}T"))
+            text = pl.when(is_dt).then(iso).otherwise(text)
+        if probe[f"x{c}"]:
+            text = pl.when(is_num).then(number_text(num)).when(s != "").then(text)
+        exprs.append(text.alias(f"t{c}"))
+    out = both.select(exprs)
     height = out.height
     text = [pl.Series([None] * height, dtype=pl.Utf8)] * offset
     num: list[Any] = [None] * offset
