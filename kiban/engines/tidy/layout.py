@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
+import polars as pl
 
 from .normalize import (
     DEFAULT_SYMBOLS,
@@ -139,13 +139,13 @@ def find_blocks(sheet: Sheet) -> list[tuple[int, int, int, int]]:
     table are common); a title line is its own block and is attached later to the table below it.
     """
     rows = sheet.rows
-    filled = np.flatnonzero(sheet.grid.filled_rows())
+    filled = sheet.grid.filled_rows().arg_true()
     blocks: list[tuple[int, int]] = []
     if len(filled):
-        breaks = np.flatnonzero(np.diff(filled) > 1)  # an empty row between two filled ones
-        starts = np.concatenate(([filled[0]], filled[breaks + 1]))
-        ends = np.concatenate((filled[breaks], [filled[-1]]))
-        blocks = list(zip(starts.tolist(), ends.tolist()))
+        gap = filled.diff().fill_null(1) > 1  # an empty row before this filled one
+        starts = filled.filter(gap.scatter(0, True))
+        ends = filled.filter(gap.shift(-1, fill_value=True))
+        blocks = list(zip(starts.to_list(), ends.to_list()))
     out = []
     for r0, r1 in blocks:
         cols = set()
@@ -384,13 +384,14 @@ def _split_block(sheet: Sheet, t: Table, recipe: dict) -> None:
     id_range = [c for c in range(c0, c1 + 1) if c not in vc_set]
     # every row of the block, vectorised: does it hold a value, how many row labels
     grid = sheet.grid
-    span = np.arange(first_data, bottom + 1)
-    has_value = grid.filled_count(value_cols)[first_data:bottom + 1] > 0
-    labels = grid.filled_count(id_range)[first_data:bottom + 1]
-    section = ~has_value & (labels == 1) if value_cols else np.zeros(len(span), dtype=bool)
+    n_span = max(bottom + 1 - first_data, 0)
+    span = pl.int_range(first_data, first_data + n_span, eager=True)
+    has_value = grid.filled_count(value_cols).slice(first_data, n_span) > 0
+    labels = grid.filled_count(id_range).slice(first_data, n_span)
+    section = (~has_value & (labels == 1)) if value_cols else pl.repeat(False, n_span, dtype=pl.Boolean, eager=True)
     data = (has_value | (labels > 0)) & ~section
-    t.section_rows.extend(span[section].tolist())
-    data_rows = span[data].tolist()
+    t.section_rows.extend(span.filter(section).to_list())
+    data_rows = span.filter(data).to_list()
     last_value_row = -1
     for r in reversed(data_rows):  # the last row that holds a number (rows below it are notes)
         row = rows[r]
