@@ -19,6 +19,7 @@ from kiban.accounts.models import Role
 
 ALL_ROLES = frozenset(r.value for r in Role)
 ADMIN_ONLY = frozenset({Role.ADMIN.value})
+STAFF_AND_ADMIN = frozenset({Role.ADMIN.value, Role.STAFF.value})  # who may submit engine jobs
 
 
 @dataclass(frozen=True)
@@ -66,5 +67,6 @@ register_scope("tokens:read", label_ja="APIトークンの参照", label_en="Rea
 register_scope("tokens:write", label_ja="APIトークンの管理", label_en="Manage API tokens", roles=ADMIN_ONLY)
 register_scope("audit:read", label_ja="監査ログの参照", label_en="Read the audit log", roles=ADMIN_ONLY)
 register_scope("address:use", label_ja="住所の正規化", label_en="Use the address engine")
-register_scope("tidy:use", label_ja="データの整形", label_en="Use the data tidying engine")
-register_scope("anon:use", label_ja="匿名加工", label_en="Use the anonymisation engine")
+# the engines' job pages and API take uploads from staff and admins only: a viewer's token must not offer them
+register_scope("tidy:use", label_ja="データの整形", label_en="Use the data tidying engine", roles=STAFF_AND_ADMIN)
+register_scope("anon:use", label_ja="匿名加工", label_en="Use the anonymisation engine", roles=STAFF_AND_ADMIN)
