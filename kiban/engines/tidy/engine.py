@@ -282,6 +282,8 @@ def make_recipe(analysed, given: dict) -> dict:
         entry["columns"] = {t.names[c]: t.names[c] for c in t.id_cols + t.value_cols}
         if ex.filled:
             entry["fill_down"] = sorted(c - t.c0 for c in ex.filled)
+        if t.spacer_rows:
+            entry["join_blocks"] = True  # blocks cut by empty rows were read as one table
         sheets[sheet.name] = entry
     out: dict[str, Any] = {"version": 1}
     legend = {}

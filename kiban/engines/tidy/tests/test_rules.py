@@ -91,6 +91,7 @@ def test_blank_rows_inside_a_table_join_it_and_are_reported(tmp_path):
     assert rules["L1-03"].ranges == ["4:4", "7:7", "8:8"]
     conv = convert(path)
     assert next(iter(conv.frames.values())).height == len(d)
+    assert conv.recipe["sheets"]["データ"]["join_blocks"] is True  # the guess is written out, to be flipped
     # a recipe can keep the blocks apart
     assert len(check(path, recipe={"join_blocks": False}).tables) == 3
 
