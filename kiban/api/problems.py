@@ -148,8 +148,11 @@ def problem(
         body["rule"] = rule
     if errors:
         body["errors"] = errors
+    # a detail may quote the input, which may hold a lone surrogate: UTF-8 cannot encode it, so it becomes
+    # "?" rather than a 500 while reporting a 4xx
     response = HttpResponse(
-        json.dumps(body, ensure_ascii=False), status=status, content_type=f"{CONTENT_TYPE}; charset=utf-8"
+        json.dumps(body, ensure_ascii=False).encode("utf-8", "replace"), status=status,
+        content_type=f"{CONTENT_TYPE}; charset=utf-8",
     )
     for name, value in (headers or {}).items():
         response[name] = value

@@ -122,3 +122,14 @@ def test_500_is_a_problem_too(client, auth, monkeypatch):
     monkeypatch.setattr(accounts_api, "require", boom)
     body = problem(client.get("/api/v1/me", headers=auth), 500, "internal_error")
     assert "secret internals" not in json.dumps(body)
+
+
+def test_a_lone_surrogate_in_a_detail_is_not_a_500():
+    """A detail that quotes the input (a column name, a YAML error) may hold a lone surrogate."""
+    from django.test import RequestFactory
+
+    from kiban.api.problems import problem
+
+    resp = problem(RequestFactory().get("/api/v1/x"), status=422, code="invalid", detail_ja="列「a\ud800」が不正です")
+    assert resp.status_code == 422
+    assert json.loads(resp.content)["detail"] == "列「a?」が不正です"
