@@ -68,6 +68,7 @@ class EngineJob(OrgScopedModel):
     report = models.JSONField(null=True, blank=True, verbose_name=_("報告"))
     error_code = models.CharField(max_length=60, blank=True, verbose_name=_("エラーコード"))
     error_message = models.TextField(blank=True, verbose_name=_("エラー内容"))
+    error_message_en = models.TextField(blank=True, verbose_name=_("エラー内容（英語）"))
 
     class Meta:
         abstract = True
@@ -75,6 +76,15 @@ class EngineJob(OrgScopedModel):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def error_text(self) -> str:
+        """The failure message in the active language (English when asked for and known)."""
+        from django.utils.translation import get_language
+
+        if (get_language() or "").startswith("en") and self.error_message_en:
+            return self.error_message_en
+        return self.error_message
 
     @property
     def pending(self) -> bool:
@@ -111,14 +121,14 @@ def start_job(job: EngineJob) -> None:
 
 def finish_job(job: EngineJob, *, report: dict | None, result_name: str | None = None,
                result_bytes: bytes | None = None, fields: dict[str, Any] | None = None,
-               error_code: str = "", error_message: str = "") -> None:
+               error_code: str = "", error_message: str = "", error_message_en: str = "") -> None:
     """Record the outcome; the system is the actor (the work ran in the background worker)."""
     with transaction.atomic():
         job.finished_at = timezone.now()
         job.report = report
         for name, value in (fields or {}).items():
             setattr(job, name, value)
-        job.error_code, job.error_message = error_code, error_message
+        job.error_code, job.error_message, job.error_message_en = error_code, error_message, error_message_en
         job.status = EngineJob.Status.FAILED if error_code else EngineJob.Status.DONE
         if result_bytes is not None and result_name:
             job.result.save(result_name, ContentFile(result_bytes), save=False)
@@ -129,7 +139,8 @@ def finish_job(job: EngineJob, *, report: dict | None, result_name: str | None =
 
 def fail_job(job: EngineJob, error: Any) -> None:
     """Record an engine error (anything with `.code` and `.message(lang)`) as the job's failure."""
-    finish_job(job, report=None, error_code=error.code, error_message=error.message("ja"))
+    finish_job(job, report=None, error_code=error.code, error_message=error.message("ja"),
+               error_message_en=error.message("en"))
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -149,7 +160,8 @@ class Outcome:
 def run_job(model: type[EngineJob], job_id: int, work: Callable[[EngineJob, Path, Path], Outcome], *,
             errors: type[Exception] | tuple[type[Exception], ...]) -> None:
     """Run one job: mark it running, copy the upload to `<tmp>/<filename>`, call `work(job, src, tmp)` and
-    record its outcome. An engine error (`errors`) fails the job with its code and Japanese message."""
+    record its outcome. An engine error (`errors`) fails the job with its code and its Japanese and English
+    messages."""
     job = model.objects.select_related("org").get(pk=job_id)
     start_job(job)
     with tempfile.TemporaryDirectory(prefix=f"kiban-{model.action_prefix.split('.')[0]}-") as tmp:

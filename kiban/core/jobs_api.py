@@ -103,7 +103,7 @@ class JobOut(Schema):
     def resolve_error(job: EngineJob | dict) -> dict | None:
         if isinstance(job, dict):
             return job.get("error")
-        return {"code": job.error_code, "message": job.error_message} if job.error_code else None
+        return {"code": job.error_code, "message": job.error_text} if job.error_code else None
 
     @staticmethod
     def resolve_links(job: EngineJob | dict) -> dict:

@@ -77,7 +77,8 @@ def test_run_job_turns_the_engine_error_into_a_failure(calls):
         raise _EngineError
 
     jobs.run_job(_fake_model(_job()), 1, work, errors=_EngineError)
-    assert calls == [("start",), ("finish", {"report": None, "error_code": "bad", "error_message": "message in ja"})]
+    assert calls == [("start",), ("finish", {"report": None, "error_code": "bad", "error_message": "message in ja",
+                                          "error_message_en": "message in en"})]
 
 
 def test_run_job_lets_other_errors_through(calls):

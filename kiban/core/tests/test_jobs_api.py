@@ -137,6 +137,9 @@ def test_a_failed_job_says_why_and_has_no_result(client, bob_token, django_captu
     run_queued()
     detail = body(client.get(url, headers=auth(bob_token)))
     assert detail["status"] == "failed" and detail["error"]["code"] == "binary" and detail["report"] is None
+    assert "バイナリ" in detail["error"]["message"]
+    english = body(client.get(url, headers=auth(bob_token, **{"Accept-Language": "en"})))
+    assert english["error"]["message"].startswith("Not a text (CSV) file but binary data")
     failed = client.get(f"{url}/result", headers=auth(bob_token, **{"Accept-Language": "en"}))
     assert failed.status_code == 409 and failed["Content-Type"].startswith("application/problem+json")
     assert "no result (status: failed)" in body(failed)["detail"]
