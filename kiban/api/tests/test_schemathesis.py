@@ -56,9 +56,22 @@ def a_world(db):
         token.prefix,
         "千代田区の秘密の連携",
     ]
+    # finished engine jobs of body A, with their reports: the job routes must not show them to another body
+    from kiban.engines.anon.models import AnonJob
+    from kiban.engines.tidy.models import TidyJob
+
+    done = {"status": "done", "created_by": w.alice, "org": w.org_a}
+    a_jobs = [
+        TidyJob.objects.create(filename="千代田区の秘密の調査票.xlsx", upload="tidy/uploads/a.xlsx",
+                               result="tidy/results/a.zip", report={"file": "千代田区の秘密の調査票.xlsx"}, score=77,
+                               **done),
+        AnonJob.objects.create(filename="千代田区の秘密の名簿.csv", upload="anon/uploads/a.csv",
+                               result="anon/results/a.zip", config={"columns": {}}, report={"rows": 1}, **done),
+    ]
+    secrets += ["千代田区の秘密の調査票", "千代田区の秘密の名簿"]
     a_user_ids = set(Membership.objects.filter(org=w.org_a).values_list("user_id", flat=True))
     a_token_ids = set(ApiToken.objects.filter(org=w.org_a).values_list("pk", flat=True))
-    return w, secrets, a_user_ids, a_token_ids
+    return w, secrets, a_user_ids, a_token_ids, {j.pk for j in a_jobs}
 
 
 @pytest.fixture
@@ -93,7 +106,7 @@ def _ids_in(body, key: str = "id") -> set[int]:
     suppress_health_check=list(HealthCheck),
 )
 def test_charlie_finds_no_5xx_and_no_data_of_a(case, a_world, wsgi_in_test_transaction):
-    w, secrets, a_user_ids, a_token_ids = a_world
+    w, secrets, a_user_ids, a_token_ids, a_job_ids = a_world
     # A fresh token each time: an earlier example may have revoked the previous one.
     raw = mint_token(w.charlie, w.org_b)
     response = case.call(headers={"Authorization": f"Bearer {raw}"})
@@ -112,3 +125,6 @@ def test_charlie_finds_no_5xx_and_no_data_of_a(case, a_world, wsgi_in_test_trans
         ids = _ids_in(json.loads(text))
         forbidden = a_user_ids if path.startswith("/api/v1/users") else a_token_ids
         assert not (ids & forbidden), f"{case.method} {case.formatted_path} returned ids of body A"
+    if response.status_code < 300 and text and path.startswith(("/api/v1/tidy/jobs", "/api/v1/anon/jobs")):
+        if content_type.startswith("application/json"):
+            assert not (_ids_in(json.loads(text)) & a_job_ids), f"{case.method} {case.formatted_path} returned A's job"
