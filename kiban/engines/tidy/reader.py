@@ -424,11 +424,13 @@ def _grid_from_text(df: Any, offset: int, text_cells: list[tuple[int, int]],
         s = pl.col(name)
         typed = ~pl.int_range(0, pl.len()).is_in(by_col[c]) if c in by_col else pl.lit(True)
         masks.append((s.str.contains(NUMBER_TEXT_RE) & typed).alias(f"m{c}"))
-        probes.append((s.str.len_bytes() >= 19).any().alias(f"d{c}"))
-        probes.append((s.is_in(["-0", ""]) | (s.str.len_bytes() > 15)).any().alias(f"x{c}"))
-    flags = df.select(masks)
-    probe = df.select(probes).row(0, named=True)
-    both = pl.concat([df, flags], how="horizontal")
+    both = pl.concat([df, df.select(masks)], how="horizontal")
+    for j, name in enumerate(df.columns):
+        c = offset + j
+        s, m = pl.col(name), pl.col(f"m{c}")
+        probes.append(s.str.contains(DATETIME_TEXT_RE).any().alias(f"d{c}"))
+        probes.append(((m & ((s == "-0") | (s.str.len_bytes() > 15))) | (s == "")).any().alias(f"x{c}"))
+    probe = both.select(probes).row(0, named=True)
     exprs = []
     for j, name in enumerate(df.columns):
         c = offset + j
