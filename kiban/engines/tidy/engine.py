@@ -221,23 +221,25 @@ def convert(path: str | Path, out_dir: str | Path | None = None, *, recipe: str 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
 
-        def write_frames() -> None:
+        def write_csv() -> None:
             for key, df in frames.items():
-                if "csv" in formats:
-                    with (out / f"{key}.csv").open("wb") as fh:
-                        if bom:
-                            fh.write(b"\xef\xbb\xbf")
-                        df.write_csv(fh)
-                if "parquet" in formats:
-                    df.write_parquet(out / f"{key}.parquet")
+                with (out / f"{key}.csv").open("wb") as fh:
+                    if bom:
+                        fh.write(b"\xef\xbb\xbf")
+                    df.write_csv(fh)
                 deadline.check("write")
 
-        # Polars writes without the GIL: the files are written in a thread while the (mostly Python) rules
-        # build the report; the report only needs the output names, which are known beforehand
+        def write_parquet() -> None:
+            for key, df in frames.items():
+                df.write_parquet(out / f"{key}.parquet")
+                deadline.check("write")
+
+        # Polars writes without the GIL: the CSV and Parquet files are written in two threads while the
+        # (mostly Python) rules build the report; the report only needs the output names, known beforehand
         from concurrent.futures import ThreadPoolExecutor
 
-        pool = ThreadPoolExecutor(max_workers=1)
-        writing = pool.submit(write_frames)
+        pool = ThreadPoolExecutor(max_workers=2)
+        writing = [pool.submit(w) for w, fmt in ((write_csv, "csv"), (write_parquet, "parquet")) if fmt in formats]
         pool.shutdown(wait=False)
         for key in frames:
             outputs += [f"{key}.{ext}" for ext in ("csv", "parquet") if ext in formats]
@@ -245,8 +247,8 @@ def convert(path: str | Path, out_dir: str | Path | None = None, *, recipe: str 
     try:
         report = _report(path, book, analysed, started, outputs)
     finally:
-        if writing is not None:
-            writing.result()  # a write error (or the deadline) is raised here, as before the report
+        for w in writing or []:
+            w.result()  # a write error (or the deadline) is raised here, as before the report
     if out_dir is not None:
         (out / "datapackage.json").write_text(json.dumps(dp, ensure_ascii=False, indent=2), encoding="utf-8")
     recipe_out = make_recipe(analysed, rec)

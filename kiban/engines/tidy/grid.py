@@ -28,6 +28,11 @@ _STR_ONLY = {str}
 _STR_FLOAT = {str, float, type(None)}
 
 
+def nulls(n: int, dtype: pl.DataType, name: str = "") -> pl.Series:
+    """A series of n nulls, built in Rust (from a Python list of None it costs ~1 ms per 100,000)."""
+    return pl.repeat(None, n, dtype=dtype, eager=True).alias(name)
+
+
 def number_text(num: pl.Expr | pl.Series) -> pl.Expr:
     """How a person writes a number cell: integers without「.0」(str(int(v)) for whole floats)."""
     e = num if isinstance(num, pl.Expr) else pl.lit(num)
@@ -155,7 +160,7 @@ class Grid:
         """(text, number) of column c at the given rows; text is null for number cells."""
         n = len(rows)
         if c >= self.width or not n:
-            return pl.Series([None] * n, dtype=pl.Utf8), pl.Series([None] * n, dtype=pl.Float64)
+            return nulls(n, pl.Utf8), nulls(n, pl.Float64)
         t, nm = self.text[c], self.num[c]
         if rows[-1] - rows[0] == n - 1:  # contiguous: a slice, no copy
             t = t.slice(rows[0], n)
@@ -165,7 +170,7 @@ class Grid:
             t = t.gather(idx)
             nm = nm.gather(idx) if nm is not None else None
         if nm is None:
-            return t, pl.Series([None] * n, dtype=pl.Float64)
+            return t, nulls(n, pl.Float64)
         return t.set(nm.is_not_null(), None) if nm.null_count() < n else t, nm
 
     def values(self, c: int, rows: list[int]) -> list[Any]:
@@ -183,7 +188,7 @@ class Grid:
         """Column c at the given rows as text (numbers written as a person would), null when empty."""
         n = len(rows)
         if c >= self.width or not n:
-            return pl.Series([None] * n, dtype=pl.Utf8)
+            return nulls(n, pl.Utf8)
         if rows[-1] - rows[0] == n - 1:
             return self.text[c].slice(rows[0], n)
         return self.text[c].gather(pl.Series(rows, dtype=pl.UInt32))

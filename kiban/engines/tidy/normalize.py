@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from .grid import nulls
+
 # ---------------------------------------------------------------------------------------------------------
 # 特殊記号 (symbols used in Japanese statistical tables instead of a value)
 # Default meanings, overridden by the legend found in the notes (「-」は該当なし 等) or by the recipe.
@@ -375,7 +377,7 @@ def normalize_series(text: pl.Series, numbers: pl.Series | None, symbols: dict[s
     """
     n = len(text)
     if numbers is None:
-        numbers = pl.Series("num", [None] * n, dtype=pl.Float64)
+        numbers = nulls(n, pl.Float64, "num")
     sym_keys = list(symbols)
     sym_vals = [symbols[k] for k in sym_keys]
     neg_class = "[" + "".join(NEGATIVE_MARKS) + "]"
@@ -398,14 +400,14 @@ def normalize_series(text: pl.Series, numbers: pl.Series | None, symbols: dict[s
         .select("num", "n", "zenkaku", "symbol", "blank", "v", "comma", "rest")
         .collect()
     )
-    status = pl.Series("status", [None] * n, dtype=pl.Utf8)
+    status = nulls(n, pl.Utf8, "status")
     sym_idx = df["symbol"].arg_true()
     if len(sym_idx):
         status = status.scatter(sym_idx, df["n"].gather(sym_idx).replace_strict(
             sym_keys, sym_vals, default=None, return_dtype=pl.Utf8))
     v = df["v"]
     comma = df["comma"]
-    unit = pl.Series("unit", [None] * n, dtype=pl.Utf8)
+    unit = nulls(n, pl.Utf8, "unit")
     def false() -> pl.Series:  # scatter works in place: one fresh series per flag
         return pl.repeat(False, n, dtype=pl.Boolean, eager=True)
 

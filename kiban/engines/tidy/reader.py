@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import TidyError
-from .grid import Grid, LazyRows, number_text
+from .grid import Grid, LazyRows, nulls, number_text
 
 EXCEL_ZIP = {".xlsx", ".xlsm", ".xltx", ".xltm"}
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsm", ".xltx": "xlsx",
@@ -450,7 +450,7 @@ def _grid_from_text(df: Any, offset: int, text_cells: list[tuple[int, int]],
         exprs.append(text.alias(f"t{c}"))
     out = both.select(exprs)
     height = out.height
-    text = [pl.Series([None] * height, dtype=pl.Utf8)] * offset
+    text = [nulls(height, pl.Utf8)] * offset
     num: list[Any] = [None] * offset
     fixes: dict[int, list[tuple[int, float]]] = {}
     for r, c, v in exact:
