@@ -42,7 +42,7 @@ class Limits:
     max_uncompressed_bytes: int = 1024 * 1024 * 1024
     max_ratio: float = 200.0  # per zip member, uncompressed/compressed
     max_rows: int = 1_100_000
-    max_cells: int = 10_000_000  # peak memory is ~250-300 bytes a cell (Python grid + Arrow): ~3 GB at most
+    max_cells: int = 10_000_000  # peak memory is ~150-200 bytes a cell (Arrow grid, statistics, long table): ~2 GB at most
     timeout: float = 600.0
 
 
