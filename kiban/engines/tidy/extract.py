@@ -102,10 +102,12 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
     merged_fill: dict[int, list[tuple[int, Any]]] = {}  # column → [(position in data_rows, value)]
     if sheet.merges and data_rows:
         lo, hi = data_rows[0], data_rows[-1]
-        pos = {r: i for i, r in enumerate(data_rows)}
+        pos: dict[int, int] = {}
         for (mr0, mc0, mr1, mc1) in sheet.merges:
             if mr1 < lo or mr0 > hi:
                 continue
+            if not pos:  # only when a merge reaches into the data rows
+                pos = {r: i for i, r in enumerate(data_rows)}
             v = grid.cell(mr0, mc0)
             # a vertical merge repeats the value down; a horizontal one (a label over A:B) belongs to its
             # first column only

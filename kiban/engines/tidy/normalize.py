@@ -11,6 +11,7 @@ Both faces implement the same rules, and the tests check that they agree.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -300,6 +301,13 @@ def parse_date(raw) -> ParsedDate | None:
         return ParsedDate(raw.isoformat(), "date")
     if not isinstance(raw, str) or not raw.strip():
         return None
+    return _parse_date_text(raw)
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_date_text(raw: str) -> ParsedDate | None:
+    """The text case of parse_date, remembered: the same labels (2,000 dates of a row header) are asked about
+    by the layout, the converter and the rules in turn. ParsedDate is frozen, so sharing it is safe."""
     w = parse_wareki(raw)
     if w is not None:
         return w
