@@ -185,3 +185,20 @@ def test_eval_workbooks_read_the_same_both_ways():
         pytest.skip("../shared/eval/tidy is not here (CI has it)")
     for path in files:
         assert_same(path)
+
+
+def test_rich_text_runs_that_read_like_a_number_stay_text(tmp_path):
+    """A shared string split into formatted runs (「1」+「2」 in bold) reads like 12 and is text."""
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["名前", "値"])
+    ws.append(["a", CellRichText(["1", TextBlock(InlineFont(b=True), "2")])])
+    ws.append(["b", 3])
+    path = tmp_path / "rich.xlsx"
+    wb.save(path)
+    assert_same(path)
+    fast, _ = both(path)
+    assert fast.sheets[0].grid.cell(1, 1) == "12" and fast.sheets[0].grid.cell(2, 1) == 3.0
