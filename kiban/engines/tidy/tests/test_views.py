@@ -77,3 +77,15 @@ def test_other_body_gets_404(client, world, tmp_path, django_capture_on_commit_c
 def test_anonymous_is_sent_to_login(client):
     resp = client.get(reverse("tidy:upload"))
     assert resp.status_code == 302 and "login" in resp["Location"]
+
+
+def test_what_could_not_be_inspected_is_shown(client, world):
+    """The page must not look cleaner than the report: its limitations are shown with the score."""
+    job = TidyJob.objects.create(org=world.org_a, created_by=world.bob, filename="a.xlsb", upload="tidy/u/a.xlsb",
+                                 status=TidyJob.Status.DONE, score=100,
+                                 report={"score": 100, "summary": {"FATAL": 0, "CRITICAL": 0, "MAJOR": 0, "MINOR": 0},
+                                         "findings": [], "tables": [], "needs_human_check": [],
+                                         "limitations": ["xlsb 形式のこのファイルでは非表示行・列、数式を検査していません。"]})
+    client.force_login(world.bob)
+    body = client.get(reverse("tidy:detail", args=[job.pk])).content.decode()
+    assert "検査できなかった点" in body and "xlsb 形式のこのファイルでは非表示行・列、数式を検査していません。" in body
