@@ -8,6 +8,7 @@ through the vectorised normaliser (normalize.normalize_series); cross tables are
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 import os
 import re
 import sys
@@ -172,22 +173,48 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
             clean = clean.replace_strict(list(iso), list(iso.values()), default=None, return_dtype=pl.Utf8)
         id_values[c] = clean
     _tick("id columns")
-    # section rows (Ron / Ginny above their rows) become a column
-    section_col = None
+    # section rows (Ron / Ginny above their rows) become a column; nested ones (「 Credits」 over
+    # 「   Exports of goods」, indented deeper) become one column per level, outermost first
+    section_cols: list[pl.Series] = []
     if t.section_rows:
-        labels = []
         srows = sorted(t.section_rows)
+        stacks: list[list[tuple[int, str | None]]] = []
+        stack: list[tuple[int, str | None]] = []
+        label_cols: Counter = Counter()
+        for r in srows:
+            c_label, v = next(((c, x) for c, x in enumerate(rows[r]) if not is_empty(x)), (None, None))
+            label_cols[c_label] += 1
+            raw = str(v) if v is not None else ""
+            indent = _indent(raw)
+            while stack and stack[-1][0] >= indent:  # a section closes the ones indented as deep or deeper
+                stack.pop()
+            stack.append((indent, squash_spaces(nfkc(raw)) if v is not None else None))
+            stacks.append(list(stack))
+        depth = max(len(st) for st in stacks)
+        row_indent: list[int | None] = [None] * len(data_rows)
+        if depth > 1:
+            # a data row indented less than the data usually is (「　計」 among 「　　0～4歳」) is a sibling of
+            # the sections indented as deep as itself: it belongs only to those indented less
+            col = label_cols.most_common(1)[0][0]
+            if col is not None:
+                texts = grid.texts(col, data_rows)
+                indents = (texts.str.len_chars() - texts.str.strip_chars_start(" \u3000\t").str.len_chars())
+                typical = indents.drop_nulls().median()
+                if typical is not None:
+                    row_indent = [d if d is not None and d < typical else None for d in indents.to_list()]
+        levels: list[list[str | None]] = [[] for _ in range(depth)]
         j = -1
-        for r in data_rows:
+        for i, r in enumerate(data_rows):
             while j + 1 < len(srows) and srows[j + 1] < r:
                 j += 1
-            if j >= 0:
-                v = next((x for x in rows[srows[j]] if not is_empty(x)), None)
-                labels.append(squash_spaces(nfkc(str(v))) if v is not None else None)
-            else:
-                labels.append(None)
-        section_col = pl.Series(labels, dtype=pl.Utf8)
-        t.guesses.append(_guess("section_rows", len(srows), "値のない見出し行を区分列にしました"))
+            current = stacks[j] if j >= 0 else []
+            if row_indent[i] is not None:
+                current = [e for e in current if e[0] < row_indent[i]]
+            for k in range(depth):
+                levels[k].append(current[k][1] if k < len(current) else None)
+        section_cols = [pl.Series(lv, dtype=pl.Utf8) for lv in levels]
+        t.guesses.append(_guess("section_rows", len(srows), "値のない見出し行を区分列にしました"
+                                + (f"（字下げから {depth} 段の入れ子）" if depth > 1 else "")))
     # value columns: vectorised passes over batches of concatenated columns (~400k cells each, to bound
     # the transient memory)
     stats: dict[int, ColumnStats] = {}
@@ -295,7 +322,7 @@ def extract(sheet: Sheet, t: Table, recipe: dict | None = None) -> Extracted:
         finish(pb, ptx, pfut.result())
     pool.shutdown()
     _tick("normalize + statistics")
-    frame = _assemble(t, id_values, section_col, values, stats, field_meta, date_cols, recipe)
+    frame = _assemble(t, id_values, section_cols, values, stats, field_meta, date_cols, recipe)
     _tick("assemble")
     return Extracted(t, frame, stats, id_values, id_raw, filled, field_meta, symbols, legend, date_cols,
                      t.notes, uncertain, kept_cells)
@@ -328,6 +355,11 @@ def _trim() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc
         pass
+
+
+def _indent(text: str) -> int:
+    """Leading spaces (half- or full-width) and tabs: how deep a label is indented."""
+    return len(text) - len(text.lstrip(" \u3000\t"))
 
 
 def _guess(what, value, why):
@@ -396,12 +428,14 @@ def _level_name(t: Table, lvl: int, vals: list[str]) -> str:
     return "項目" if lvl == 0 else f"項目{lvl + 1}"
 
 
-def _assemble(t: Table, id_values, section_col, values, stats, field_meta, date_cols, recipe) -> pl.DataFrame:
+def _assemble(t: Table, id_values, section_cols, values, stats, field_meta, date_cols, recipe) -> pl.DataFrame:
     cols: dict[str, pl.Series] = {}
-    if section_col is not None:
-        name = (recipe.get("section_name") or "区分")
-        cols[name] = section_col
-        field_meta[name] = {"type": "string", "role": "dimension", "description": "値のない見出し行から"}
+    base_name = recipe.get("section_name") or "区分"
+    for k, col in enumerate(section_cols):
+        name = base_name if len(section_cols) == 1 else f"{base_name}{k + 1}"
+        cols[name] = col
+        field_meta[name] = {"type": "string", "role": "dimension",
+                            "description": "値のない見出し行から" + (f"（第{k + 1}段）" if len(section_cols) > 1 else "")}
     for c in t.id_cols:
         name = t.names[c]
         cols[name] = id_values[c]

@@ -178,3 +178,26 @@ def test_seed_table_12_1(tmp_path):
     assert df["人口増加率_社会増"].to_list() == [0.07, -0.01, -0.30]
     fields = {f["name"]: f for f in res.datapackage["resources"][0]["schema"]["fields"]}
     assert fields["人口_総数"].get("unit") == "1,000人"
+
+
+def test_nested_section_rows_by_indentation_become_one_column_each(tmp_path):
+    """Label-only rows nested by indentation (「男性」 over 「　年少」 over 「　　0～4歳」) give one 区分 column
+    per level, outermost first; a row indented less than the data (「　計」) belongs to the outer level only."""
+    from openpyxl import Workbook
+
+    rows = [["年齢", "人数（人）"]]
+    for sex, base in (("男性", 10), ("女性", 20)):
+        rows += [[sex, None], ["　年少", None], ["　　0～4歳", base], ["　　5～9歳", base + 1],
+                 ["　年長", None], ["　　10～14歳", base + 2], ["　　15～19歳", base + 3], ["　計", 4 * base + 6]]
+    wb = Workbook()
+    for row in rows:
+        wb.active.append(row)
+    path = tmp_path / "nested.xlsx"
+    wb.save(path)
+    frame = next(iter(convert(path).frames.values()))
+    assert frame.columns[:3] == ["区分1", "区分2", "年齢"]
+    got = frame.select("区分1", "区分2", "年齢").rows()
+    # (labels are cleaned as everywhere: NFKC turns 「～」 into 「~」)
+    assert got[:5] == [("男性", "年少", "0~4歳"), ("男性", "年少", "5~9歳"), ("男性", "年長", "10~14歳"),
+                       ("男性", "年長", "15~19歳"), ("男性", None, "計")]
+    assert got[5] == ("女性", "年少", "0~4歳") and len(got) == 10
