@@ -123,11 +123,15 @@ def main(argv: list[str] | None = None) -> int:
             ("frictionless validate --header-rows 3,4", "csv", fl + ["--header-rows", "3,4", csv.name],
              frictionless_summary),
         ]
+    # Round robin (every contender once, then again …): a shared host's speed drifts over minutes, and
+    # running one contender's repeats back to back would hand the drift to whichever ran last.
+    all_runs: list[list[dict]] = [[] for _ in contenders]
+    for rep in range(max(1, args.repeat)):
+        for i, (name, kind, cmd, _summarise) in enumerate(contenders):
+            print(f"run {rep + 1}: {name} on {kind} …", file=sys.stderr, flush=True)
+            all_runs[i].append(run(cmd, timeout=3600, cwd=tmp if name.startswith("frictionless") else ROOT))
     results = []
-    for name, kind, cmd, summarise in contenders:
-        print(f"running {name} on {kind} …", file=sys.stderr, flush=True)
-        runs = [run(cmd, timeout=3600, cwd=tmp if name.startswith("frictionless") else ROOT)
-                for _ in range(max(1, args.repeat))]
+    for (name, kind, cmd, summarise), runs in zip(contenders, all_runs):
         runs.sort(key=lambda x: x["seconds"])
         r = runs[len(runs) // 2]  # the median run (a shared machine is noisy)
         r["rss_mb"] = max(x["rss_mb"] for x in runs)
@@ -141,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench parent RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (a floor for the "
           "children's peak)")
     if args.repeat > 1:
-        print(f"seconds: median of {args.repeat} runs; peak MB: the highest of them")
+        print(f"seconds: median of {args.repeat} runs (taken round robin); peak MB: the highest of them")
     print(f"{'contender':44} {'file':5} {'seconds':>8} {'× calamine':>11} {'peak MB':>8}  found")
     for r in results:
         print(f"{r['name']:44} {r['kind']:5} {r['seconds']:8.2f} {r['seconds'] / base:11.2f} {r['rss_mb']:8.0f}  "
